@@ -1,0 +1,361 @@
+"""The command line: parse options, call one library function, print with Rich.
+
+Results go to stdout (so `--json` pipes cleanly); progress and errors go to stderr.
+TensorFlow is imported only inside `train`, so everything else starts instantly.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+
+from . import __version__
+from .errors import RnnMnistError
+
+app = typer.Typer(
+    name="rnn-mnist",
+    help="Train, evaluate and use a recurrent network that reads a digit one pixel row at a time.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+ModelOption = Annotated[
+    Optional[Path],
+    typer.Option(
+        "--model",
+        "-m",
+        help="Checkpoint file (.npz). Default: train makes runs/NNN/model.npz; eval and predict use the newest run.",
+        show_default=False,
+    ),
+]
+DataDirOption = Annotated[
+    Optional[Path],
+    typer.Option(
+        "--data-dir",
+        help="A directory with the four MNIST-layout IDX files (gzipped or not), e.g. Fashion-MNIST. "
+        "Default: the MNIST copy shipped with the tool.",
+        show_default=False,
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout instead of tables.")]
+
+
+@contextlib.contextmanager
+def _reported() -> Iterator[None]:
+    """Errors meant for the user become one red line on stderr and their exit code."""
+    try:
+        yield
+    except RnnMnistError as error:
+        _error_line(str(error))
+        raise typer.Exit(error.exit_code) from None
+
+
+def _error_line(message: str) -> None:
+    err.print(Text.assemble(("error: ", "bold red"), message), soft_wrap=True)
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"rnn-mnist {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_callback(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
+    ] = False,
+) -> None:
+    """Train, evaluate and use a recurrent network that reads a digit one pixel row at a time.
+
+    rnn-mnist train && rnn-mnist eval && rnn-mnist predict examples/digit-7.png
+    """
+
+
+def _model_path(model: Path | None) -> Path:
+    from .runs import latest_model
+
+    return model if model is not None else latest_model()
+
+
+@app.command()
+def train(
+    model: ModelOption = None,
+    epochs: Annotated[Optional[int], typer.Option(min=1, help="Passes over the training set. [default: 10]", show_default=False)] = None,
+    batch_size: Annotated[Optional[int], typer.Option(min=1, help="Images per gradient step. [default: 150]", show_default=False)] = None,
+    learning_rate: Annotated[Optional[float], typer.Option(min=1e-9, help="Adam's step size. [default: 0.001]", show_default=False)] = None,
+    units: Annotated[Optional[int], typer.Option(min=1, help="Recurrent state size. [default: 150]", show_default=False)] = None,
+    seed: Annotated[Optional[int], typer.Option(min=0, help="Seed for weights and shuffling; same seed, same weights. [default: 42]", show_default=False)] = None,
+    limit: Annotated[Optional[int], typer.Option(min=1, help="Train on only the first N training images (quick trials).", show_default=False)] = None,
+    data_dir: DataDirOption = None,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted run from its last completed epoch (the newest run unless --model).")] = False,
+    json_output: JsonOption = False,
+) -> None:
+    """Train the network and save a checkpoint after every epoch.
+
+    The defaults are the original example's model: a basic RNN of 150 units over
+    28 rows of 28 pixels, Adam at 0.001, batches of 150, 10 epochs, the last 5,000
+    training images held out for validation. The checkpoint keeps the weights with
+    the best validation accuracy.
+
+    Example: rnn-mnist train --epochs 1 --limit 5000
+    """
+    from . import runs
+    from .train import train as run_training
+
+    options: dict[str, Any] = {
+        name: value
+        for name, value in {
+            "epochs": epochs,
+            "batch_size": batch_size,
+            "learning_rate": learning_rate,
+            "units": units,
+            "seed": seed,
+            "limit": limit,
+            "data_dir": str(data_dir.resolve()) if data_dir is not None else None,
+        }.items()
+        if value is not None
+    }
+    with _reported():
+        run_dir: Path | None = None
+        if model is not None:
+            path = model
+        elif resume:
+            path = runs.latest_model()
+        else:
+            run_dir = runs.new_run()
+            path = run_dir / runs.MODEL_FILE
+        if path.parent.name.isdigit() and path.name == runs.MODEL_FILE:
+            run_dir = path.parent
+        on_saved = (lambda checkpoint: runs.write_run_files(run_dir, checkpoint)) if run_dir else None
+        err.print(f"{'Resuming' if resume else 'Training'} → [bold]{escape(str(path))}[/]")
+        with _TrainingProgress() as reporter:
+            checkpoint = run_training(path, options, resume=resume, reporter=reporter, on_saved=on_saved)
+    best = checkpoint.best_record or {}
+    if json_output:
+        summary = {
+            "model": str(path),
+            "epochs": checkpoint.epochs_done,
+            "best_epoch": checkpoint.best_epoch,
+            "val_accuracy": best.get("val_accuracy"),
+            "history": checkpoint.history,
+            "config": checkpoint.config.to_dict(),
+        }
+        out.print_json(json.dumps(summary)) if out.is_terminal else print(json.dumps(summary))
+        return
+    table = Table(title="Training summary", title_justify="left")
+    for column in ("epoch", "loss", "accuracy", "val loss", "val accuracy", "time"):
+        table.add_column(column, justify="right")
+    for record in checkpoint.history:
+        mark = " ★" if record["epoch"] == checkpoint.best_epoch else ""
+        table.add_row(
+            f"{record['epoch']}{mark}",
+            f"{record['loss']:.4f}",
+            f"{record['accuracy']:.2%}",
+            f"{record['val_loss']:.4f}",
+            f"{record['val_accuracy']:.2%}",
+            f"{record['seconds']:.1f}s",
+        )
+    out.print(table)
+    out.print(
+        f"Saved {escape(str(path))} (best epoch {checkpoint.best_epoch}, "
+        f"validation accuracy {best.get('val_accuracy', 0):.2%}). Next: rnn-mnist eval",
+        soft_wrap=True,
+    )
+
+
+class _TrainingProgress:
+    """Rich progress on stderr: a bar per epoch, then one line of metrics per epoch."""
+
+    def __enter__(self) -> _TrainingProgress:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self.bar = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[metrics]}"),
+            TimeRemainingColumn(),
+            console=err,
+            transient=True,
+            refresh_per_second=4,  # redraws cost Python time the training loop needs
+        )
+        self.bar.__enter__()
+        self.task: Any = None
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.bar.__exit__(*exc)
+
+    def epoch_started(self, epoch: int, epochs: int, steps: int) -> None:
+        if self.task is not None:
+            self.bar.remove_task(self.task)
+        self.task = self.bar.add_task(f"epoch {epoch}/{epochs}", total=steps, metrics="")
+
+    def progress(self, steps_done: int, loss: float, accuracy: float) -> None:
+        self.bar.update(self.task, completed=steps_done, metrics=f"loss {loss:.4f} acc {accuracy:.2%}")
+
+    def epoch_finished(self, record: dict[str, Any], improved: bool) -> None:
+        self.bar.console.print(
+            f"epoch {record['epoch']:>2}  loss {record['loss']:.4f}  acc {record['accuracy']:.2%}  "
+            f"val_loss {record['val_loss']:.4f}  val_acc {record['val_accuracy']:.2%}  "
+            f"{record['seconds']:.1f}s" + ("  [green]saved best[/]" if improved else ""),
+            soft_wrap=True,
+        )
+
+
+@app.command("eval")
+def evaluate(
+    model: ModelOption = None,
+    data_dir: DataDirOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Report test accuracy, per-class precision/recall/F1 and the confusion matrix.
+
+    Runs on the 10,000 test images of the data the model was trained on (or
+    --data-dir), in NumPy: no TensorFlow start-up.
+
+    Example: rnn-mnist eval --json | jq .accuracy
+    """
+    from . import checkpoint as ckpt
+    from .evaluate import evaluate as run_evaluation
+
+    with _reported():
+        path = _model_path(model)
+        checkpoint = ckpt.load(path)
+        report = run_evaluation(checkpoint, data_dir)
+    if json_output:
+        print(json.dumps({"model": str(path), **report.to_dict()}))
+        return
+    names = report.class_names
+    summary = Table(title=f"Test accuracy of {escape(str(path))}", title_justify="left")
+    summary.add_column("class")
+    for column in ("precision", "recall", "F1", "support"):
+        summary.add_column(column, justify="right")
+    for i, name in enumerate(names):
+        summary.add_row(
+            escape(name), f"{report.precision[i]:.2%}", f"{report.recall[i]:.2%}", f"{report.f1[i]:.2%}", str(int(report.support[i]))
+        )
+    summary.add_section()
+    summary.add_row("[bold]accuracy", "", "", f"[bold]{report.accuracy:.2%}", f"{report.examples}")
+    out.print(summary)
+    out.print(_confusion_table(report.confusion, names))
+
+
+def _confusion_table(confusion: Any, names: list[str]) -> Table:
+    """Rows are the true class, columns the predicted one; off-diagonal cells shade by count."""
+    table = Table(title="Confusion matrix (rows: true, columns: predicted)", title_justify="left")
+    table.add_column("", style="bold")
+    for name in names:
+        table.add_column(escape(name[:8]), justify="right")
+    worst = max(1, max(int(confusion[i, j]) for i in range(len(names)) for j in range(len(names)) if i != j) if len(names) > 1 else 1)
+    for i, name in enumerate(names):
+        cells = []
+        for j in range(len(names)):
+            count = int(confusion[i, j])
+            if i == j:
+                cells.append(f"[bold green]{count}[/]")
+            elif count == 0:
+                cells.append("[dim]·[/]")
+            else:
+                heat = int(80 + 175 * count / worst)
+                cells.append(f"[rgb(255,{255 - heat + 80},{255 - heat + 80})]{count}[/]")
+        table.add_row(escape(name[:8]), *cells)
+    return table
+
+
+@app.command()
+def predict(
+    images: Annotated[list[str], typer.Argument(help="PNG/JPEG/... files, directories of images, or glob patterns.", show_default=False)],
+    model: ModelOption = None,
+    json_output: Annotated[bool, typer.Option("--json", help='One JSON object per image per line: "path", "digit", "confidence", "probabilities" (or "error").')] = False,
+    raw: Annotated[bool, typer.Option("--raw", help="Skip MNIST-style cropping, scaling and centring; only resize to 28x28.")] = False,
+    show: Annotated[bool, typer.Option("--show", help="Draw each 28x28 input as the network saw it.")] = False,
+) -> None:
+    """Read digit images and print the predicted digit with its probability.
+
+    Any size, colour or format Pillow reads; dark ink on light paper is inverted.
+    Each image's 28 rows are the network's 28 timesteps. Exit code 2 if any
+    image could not be read (the others are still predicted).
+
+    Example: rnn-mnist predict examples/*.png --json
+    """
+    import numpy as np
+
+    from . import checkpoint as ckpt
+    from . import images as imaging
+    from . import infer
+
+    with _reported():
+        path = _model_path(model)
+        checkpoint = ckpt.load(path)
+    names = checkpoint.config.class_names
+    paths, problems = imaging.expand_paths(images)
+    failures: list[tuple[str, str]] = list(problems)
+    inputs: list[tuple[str, Any]] = []
+    for image_path in paths:
+        try:
+            inputs.append((str(image_path), imaging.load(image_path, raw=raw)))
+        except RnnMnistError as error:
+            failures.append((str(image_path), str(error)))
+    results = []
+    if inputs:
+        probabilities = infer.softmax(infer.logits(checkpoint.config, checkpoint.best, np.stack([x for _, x in inputs])))
+        results = [(name, x, p) for (name, x), p in zip(inputs, probabilities)]
+    for argument, message in failures:
+        _error_line(message)
+    if json_output:
+        for name, _, p in results:
+            best = int(p.argmax())
+            print(json.dumps({"path": name, "digit": names[best], "confidence": float(p[best]), "probabilities": [float(v) for v in p]}))
+        for argument, message in failures:
+            print(json.dumps({"path": argument, "error": message}))
+    if show:
+        for name, x, _ in results:
+            (err if json_output else out).print(Text(name, style="bold"))
+            (err if json_output else out).print(_render(x))
+    if not json_output and results:
+        table = Table(title=None)
+        table.add_column("file")
+        table.add_column("digit", justify="center", style="bold")
+        table.add_column("confidence", justify="right")
+        table.add_column("top 3")
+        for name, _, p in results:
+            order = p.argsort()[::-1]
+            table.add_row(
+                escape(name),
+                escape(names[order[0]]),
+                f"{p[order[0]]:.1%}",
+                "  ".join(f"{escape(names[k])} {p[k]:.1%}" for k in order[:3]),
+            )
+        out.print(table)
+    if failures:
+        raise typer.Exit(2)
+
+
+def _render(pixels: Any) -> Text:
+    """28x28 intensities as 14 lines of half-block characters (two pixel rows per line)."""
+    text = Text()
+    for row in range(0, pixels.shape[0], 2):
+        for col in range(pixels.shape[1]):
+            top = int(pixels[row, col] * 255)
+            bottom = int(pixels[row + 1, col] * 255) if row + 1 < pixels.shape[0] else 0
+            text.append("▀", style=f"rgb({top},{top},{top}) on rgb({bottom},{bottom},{bottom})")
+        text.append("\n")
+    return text
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,73 @@
+"""Run folders: `runs/001`, `runs/002`, ... one per `train`, never overwritten.
+
+The bare commands chain through them: `train` makes the next folder, `eval`
+and `predict` use the newest. `RNN_MNIST_RUNS` moves the whole tree.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from pathlib import Path
+
+from .checkpoint import Checkpoint, write_atomically
+from .errors import RuntimeFailure
+
+RUNS_ENV = "RNN_MNIST_RUNS"
+MODEL_FILE = "model.npz"
+METRIC_COLUMNS = ("epoch", "seconds", "loss", "accuracy", "val_loss", "val_accuracy")
+
+
+def root() -> Path:
+    return Path(os.environ.get(RUNS_ENV) or "runs")
+
+
+def _numbered(base: Path) -> list[tuple[int, Path]]:
+    if not base.is_dir():
+        return []
+    return sorted((int(p.name), p) for p in base.iterdir() if p.name.isdigit() and p.is_dir())
+
+
+def new_run() -> Path:
+    """Create the next numbered run folder (exclusively: two trainings never share one)."""
+    base = root()
+    try:
+        base.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise RuntimeFailure(f"{base}: cannot create the runs folder ({error.strerror or error})") from None
+    number = (_numbered(base)[-1][0] if _numbered(base) else 0) + 1
+    while True:
+        candidate = base / f"{number:03d}"
+        try:
+            candidate.mkdir()
+            return candidate
+        except FileExistsError:
+            number += 1
+        except OSError as error:
+            raise RuntimeFailure(f"{candidate}: cannot create run folder ({error.strerror or error})") from None
+
+
+def all_runs() -> list[Path]:
+    """Run folders holding a checkpoint, oldest first."""
+    return [path for _, path in _numbered(root()) if (path / MODEL_FILE).is_file()]
+
+
+def latest_model() -> Path:
+    """The newest run's checkpoint: what the bare `eval` and `predict` use."""
+    runs = all_runs()
+    if not runs:
+        raise RuntimeFailure(f"no trained model in {root()}/; run `rnn-mnist train` first (or pass --model PATH)")
+    return runs[-1] / MODEL_FILE
+
+
+def write_run_files(run: Path, checkpoint: Checkpoint) -> None:
+    """The human-readable side of a run: its configuration and per-epoch metrics."""
+    config = json.dumps(checkpoint.config.to_dict(), indent=2) + "\n"
+    write_atomically(run / "config.json", lambda handle: handle.write(config.encode()))
+    table = io.StringIO()
+    writer = csv.DictWriter(table, fieldnames=METRIC_COLUMNS, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(checkpoint.history)
+    write_atomically(run / "metrics.csv", lambda handle: handle.write(table.getvalue().encode()))

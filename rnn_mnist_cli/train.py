@@ -1,0 +1,207 @@
+"""Training: the original recipe, checkpointed every epoch, resumable.
+
+Shuffling is drawn from NumPy with the seed and the epoch number, so a resumed
+run sees exactly the batches an uninterrupted one would have seen.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from pathlib import Path
+from collections.abc import Callable
+from typing import Any, Protocol
+
+import numpy as np
+
+from . import checkpoint as ckpt
+from .config import Config
+from .data import Split, bundled_data_dir, load_split, train_validation
+from .errors import EXIT_INTERRUPTED, BadInput, RnnMnistError
+from .infer import softmax
+
+# Steps run inside one compiled call: enough to hide Python's per-call overhead,
+# few enough that the progress bar still moves several times a second.
+STEPS_PER_CALL = 32
+
+
+class Interrupted(RnnMnistError):
+    """Ctrl-C: the last completed epoch is saved; the message says how to resume."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, EXIT_INTERRUPTED)
+
+
+class Reporter(Protocol):
+    def epoch_started(self, epoch: int, epochs: int, steps: int) -> None: ...
+    def progress(self, steps_done: int, loss: float, accuracy: float) -> None: ...
+    def epoch_finished(self, record: dict[str, Any], improved: bool) -> None: ...
+
+
+class SilentReporter:
+    def epoch_started(self, epoch: int, epochs: int, steps: int) -> None:
+        pass
+
+    def progress(self, steps_done: int, loss: float, accuracy: float) -> None:
+        pass
+
+    def epoch_finished(self, record: dict[str, Any], improved: bool) -> None:
+        pass
+
+
+def plan(path: Path, options: dict[str, Any], resume: bool) -> tuple[Config, ckpt.Checkpoint | None]:
+    """The configuration to train with, and the checkpoint to continue from (if resuming).
+
+    `options` holds only what the user gave explicitly, so a bare `--resume`
+    continues with the saved configuration.
+    """
+    unknown = set(options) - set(Config().to_dict())
+    if unknown:
+        raise BadInput(f"unknown training options: {', '.join(sorted(unknown))}")
+    if not resume:
+        return Config(**options), None
+    previous = ckpt.load(path, training_state=True)
+    config = replace(previous.config, **options)
+    differences = previous.config.differences(config)
+    if differences:
+        raise BadInput(f"{path}: cannot resume with other settings: {'; '.join(differences)}")
+    if previous.epochs_done >= config.epochs:
+        raise BadInput(
+            f"{path}: this run already finished {previous.epochs_done} of {config.epochs} epochs; "
+            f"pass a larger --epochs to train further"
+        )
+    return config, previous
+
+
+def load_training_data(config: Config) -> tuple[Split, Split]:
+    directory = Path(config.data_dir) if config.data_dir else bundled_data_dir()
+    return train_validation(load_split(directory, "train"), config.limit)
+
+
+def epoch_order(config: Config, epoch: int, count: int) -> np.ndarray:
+    """The shuffled order of epoch `epoch` (1-based): a pure function of seed and epoch."""
+    return np.random.default_rng([config.seed, epoch]).permutation(count)
+
+
+def train(
+    path: Path,
+    options: dict[str, Any] | None = None,
+    resume: bool = False,
+    reporter: Reporter | None = None,
+    on_saved: Callable[[ckpt.Checkpoint], None] | None = None,
+) -> ckpt.Checkpoint:
+    """Train (or continue training) and keep the checkpoint at `path` current after every epoch."""
+    reporter = reporter or SilentReporter()
+    config, previous = plan(Path(path), dict(options or {}), resume)
+    train_split, validation = load_training_data(config)
+    if len(train_split.labels) == 0:
+        raise BadInput("no training images (is --limit 0?)")
+    if config.batch_size < 1 or config.epochs < 1 or config.units < 1 or config.layers < 1:
+        raise BadInput("--batch-size, --epochs, --units and --layers must be at least 1")
+
+    from . import model as network  # TensorFlow: imported only when training
+
+    tf, keras = network.tf, network.keras
+    keras.utils.set_random_seed(config.seed)
+    tf.config.experimental.enable_op_determinism()
+    model = network.build(config)
+    optimizer = keras.optimizers.Adam(learning_rate=config.learning_rate)
+    optimizer.build(model.trainable_variables)
+
+    checkpoint = ckpt.Checkpoint(config=config, best={})
+    if previous is not None:
+        network.set_weights(model, previous.last)
+        if len(previous.optimizer) != len(optimizer.variables):
+            raise BadInput(f"{path}: checkpoint's optimiser state does not fit this model")
+        for variable, value in zip(optimizer.variables, previous.optimizer):
+            variable.assign(value)
+        checkpoint = replace(previous, config=config, last={}, optimizer=[])
+
+    batch = config.batch_size
+    count = len(train_split.labels)
+    steps = -(-count // batch)
+    padded = steps * batch
+    # The epoch's shuffled images live in variables, stored as uint8 (4x less to copy),
+    # so each compiled call gets only (first step, step count) and never re-traces.
+    images_var = tf.Variable(np.zeros((steps, batch, 28, 28), np.uint8), trainable=False)
+    labels_var = tf.Variable(np.zeros((steps, batch), np.int32), trainable=False)
+    # The last batch is padded to full size with zero-weight examples: one shape, one trace.
+    weights_var = tf.Variable(np.zeros((steps, batch), np.float32), trainable=False)
+
+    @tf.function
+    def run_steps(first: Any, count: Any) -> Any:
+        def body(i: Any, loss_sum: Any, correct: Any) -> Any:
+            x = tf.cast(images_var[first + i], tf.float32) / 255.0
+            y = labels_var[first + i]
+            w = weights_var[first + i]
+            with tf.GradientTape() as tape:
+                logits = model(x, training=True)
+                losses = tf.nn.sparse_softmax_cross_entropy_with_logits(y, logits) * w
+                loss = tf.reduce_sum(losses) / tf.reduce_sum(w)
+            gradients = tape.gradient(loss, model.trainable_variables)
+            optimizer.apply_gradients(zip(gradients, model.trainable_variables))
+            hits = tf.cast(tf.equal(tf.argmax(logits, 1, output_type=tf.int32), y), tf.float32) * w
+            return i + 1, loss_sum + tf.reduce_sum(losses), correct + tf.reduce_sum(hits)
+
+        zero = tf.constant(0.0)
+        _, loss_sum, correct = tf.while_loop(lambda i, *_: i < count, body, (tf.constant(0), zero, zero))
+        return loss_sum, correct
+
+    @tf.function
+    def predict_logits(x: Any) -> Any:
+        return model(x, training=False)
+
+    validation_x = validation.images.astype(np.float32) / 255.0
+    for epoch in range(checkpoint.epochs_done + 1, config.epochs + 1):
+        try:
+            started = time.perf_counter()
+            order = epoch_order(config, epoch, count)
+            images = np.zeros((padded, 28, 28), np.uint8)
+            labels = np.zeros(padded, np.int32)
+            weights = np.zeros(padded, np.float32)
+            images[:count], labels[:count], weights[:count] = train_split.images[order], train_split.labels[order], 1.0
+            images_var.assign(images.reshape(steps, batch, 28, 28))
+            labels_var.assign(labels.reshape(steps, batch))
+            weights_var.assign(weights.reshape(steps, batch))
+            reporter.epoch_started(epoch, config.epochs, steps)
+            loss_sum = correct = 0.0
+            for first in range(0, steps, STEPS_PER_CALL):
+                done = min(steps, first + STEPS_PER_CALL)
+                call_loss, call_correct = run_steps(tf.constant(first), tf.constant(done - first))
+                loss_sum += float(call_loss)
+                correct += float(call_correct)
+                seen = min(done * batch, count)
+                reporter.progress(done, loss_sum / seen, correct / seen)
+            if not np.isfinite(loss_sum):
+                raise RnnMnistError(f"training diverged at epoch {epoch} (loss is {loss_sum}); try a lower --learning-rate", 1)
+            validation_logits = np.asarray(predict_logits(validation_x))
+            probabilities = softmax(validation_logits)
+            record = {
+                "epoch": epoch,
+                "seconds": round(time.perf_counter() - started, 3),
+                "loss": loss_sum / count,
+                "accuracy": correct / count,
+                "val_loss": float(-np.mean(np.log(probabilities[np.arange(len(validation.labels)), validation.labels] + 1e-12))),
+                "val_accuracy": float(np.mean(validation_logits.argmax(1) == validation.labels)),
+            }
+            current = network.get_weights(model)
+            best = checkpoint.best_record
+            improved = best is None or record["val_accuracy"] > best["val_accuracy"]
+            checkpoint.history.append(record)
+            checkpoint.epochs_done = epoch
+            if improved:
+                checkpoint.best, checkpoint.best_epoch = current, epoch
+            checkpoint.last = current
+            checkpoint.optimizer = [np.array(v.numpy()) for v in optimizer.variables]
+            ckpt.save(Path(path), checkpoint)
+            if on_saved is not None:
+                on_saved(checkpoint)
+            reporter.epoch_finished(record, improved)
+        except KeyboardInterrupt:
+            saved = checkpoint.epochs_done
+            where = f"epochs 1-{saved} are saved in {path}" if saved else "no epoch had completed, nothing was saved"
+            raise Interrupted(
+                f"interrupted during epoch {epoch}; {where}"
+                + (f"; continue with: rnn-mnist train --resume --model {path}" if saved else "")
+            ) from None
+    return checkpoint
