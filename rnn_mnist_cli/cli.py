@@ -62,6 +62,11 @@ def _reported() -> Iterator[None]:
         raise typer.Exit(error.exit_code) from None
 
 
+def _show(renderable: Any) -> None:
+    """Print a result on stdout; when piped, wide enough that long file names stay on one line."""
+    (out if out.is_terminal else Console(highlight=False, width=200)).print(renderable)
+
+
 def _error_line(message: str) -> None:
     err.print(Text.assemble(("error: ", "bold red"), message), soft_wrap=True)
 
@@ -113,7 +118,8 @@ def train(
     Example: rnn-mnist train --epochs 1 --limit 5000
     """
     from . import runs
-    from .train import train as run_training
+    from .train import prepare
+    from .train import run as run_training
 
     options: dict[str, Any] = {
         name: value
@@ -134,15 +140,20 @@ def train(
             path = model
         elif resume:
             path = runs.latest_model()
-        else:
+        job = prepare(options, path if resume else None)
+        if model is None and not resume:
             run_dir = runs.new_run()
             path = run_dir / runs.MODEL_FILE
-        if path.parent.name.isdigit() and path.name == runs.MODEL_FILE:
-            run_dir = path.parent
+        elif path.parent.name.isdigit() and path.name == runs.MODEL_FILE:
+            run_dir = path.parent  # resuming a run folder: keep its files current
         on_saved = (lambda checkpoint: runs.write_run_files(run_dir, checkpoint)) if run_dir else None
-        err.print(f"{'Resuming' if resume else 'Training'} → [bold]{escape(str(path))}[/]")
-        with _TrainingProgress() as reporter:
-            checkpoint = run_training(path, options, resume=resume, reporter=reporter, on_saved=on_saved)
+        err.print(f"{'Resuming' if resume else 'Training'} → [bold]{escape(str(path))}[/]", soft_wrap=True)
+        try:
+            with _TrainingProgress() as reporter:
+                checkpoint = run_training(job, path, reporter=reporter, on_saved=on_saved)
+        finally:
+            if run_dir is not None and not resume and not any(run_dir.iterdir()):
+                run_dir.rmdir()  # nothing was saved: leave no empty run behind
     best = checkpoint.best_record or {}
     if json_output:
         summary = {
@@ -168,7 +179,7 @@ def train(
             f"{record['val_accuracy']:.2%}",
             f"{record['seconds']:.1f}s",
         )
-    out.print(table)
+    _show(table)
     out.print(
         f"Saved {escape(str(path))} (best epoch {checkpoint.best_epoch}, "
         f"validation accuracy {best.get('val_accuracy', 0):.2%}). Next: rnn-mnist eval",
@@ -250,8 +261,8 @@ def evaluate(
         )
     summary.add_section()
     summary.add_row("[bold]accuracy", "", "", f"[bold]{report.accuracy:.2%}", f"{report.examples}")
-    out.print(summary)
-    out.print(_confusion_table(report.confusion, names))
+    _show(summary)
+    _show(_confusion_table(report.confusion, names))
 
 
 def _confusion_table(confusion: Any, names: list[str]) -> Table:
@@ -323,9 +334,10 @@ def predict(
         for argument, message in failures:
             print(json.dumps({"path": argument, "error": message}))
     if show:
+        console = err if json_output else out
         for name, x, _ in results:
-            (err if json_output else out).print(Text(name, style="bold"))
-            (err if json_output else out).print(_render(x))
+            console.print(Text(name, style="bold"))
+            console.print(_render(x, colour=console.color_system is not None))
     if not json_output and results:
         table = Table(title=None)
         table.add_column("file")
@@ -340,14 +352,22 @@ def predict(
                 f"{p[order[0]]:.1%}",
                 "  ".join(f"{escape(names[k])} {p[k]:.1%}" for k in order[:3]),
             )
-        out.print(table)
+        _show(table)
     if failures:
         raise typer.Exit(2)
 
 
-def _render(pixels: Any) -> Text:
-    """28x28 intensities as 14 lines of half-block characters (two pixel rows per line)."""
+SHADES = " .:-=+*#%@"
+
+
+def _render(pixels: Any, colour: bool = True) -> Text:
+    """28x28 intensities as 14 lines of half-block characters (two pixel rows per line),
+    or, without colour, 28 lines of ASCII shades (two characters a pixel, for square-ish cells)."""
     text = Text()
+    if not colour:
+        for row in pixels:
+            text.append("".join(SHADES[min(9, int(v * 10))] * 2 for v in row).rstrip() + "\n")
+        return text
     for row in range(0, pixels.shape[0], 2):
         for col in range(pixels.shape[1]):
             top = int(pixels[row, col] * 255)

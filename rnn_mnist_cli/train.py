@@ -7,7 +7,7 @@ run sees exactly the batches an uninterrupted one would have seen.
 from __future__ import annotations
 
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -83,6 +83,27 @@ def epoch_order(config: Config, epoch: int, count: int) -> np.ndarray:
     return np.random.default_rng([config.seed, epoch]).permutation(count)
 
 
+@dataclass
+class Job:
+    """Everything checked and loaded before any file is touched or TensorFlow imported."""
+
+    config: Config
+    previous: ckpt.Checkpoint | None  # the checkpoint being resumed, if any
+    train_split: Split
+    validation: Split
+
+
+def prepare(options: dict[str, Any] | None = None, resume_from: Path | None = None) -> Job:
+    """Validate options, read the resumed checkpoint and load the data: every user error surfaces here."""
+    config, previous = plan(Path(resume_from or "."), dict(options or {}), resume_from is not None)
+    if config.batch_size < 1 or config.epochs < 1 or config.units < 1 or config.layers < 1:
+        raise BadInput("--batch-size, --epochs, --units and --layers must be at least 1")
+    train_split, validation = load_training_data(config)
+    if len(train_split.labels) == 0:
+        raise BadInput("no training images (is --limit 0?)")
+    return Job(config, previous, train_split, validation)
+
+
 def train(
     path: Path,
     options: dict[str, Any] | None = None,
@@ -91,13 +112,18 @@ def train(
     on_saved: Callable[[ckpt.Checkpoint], None] | None = None,
 ) -> ckpt.Checkpoint:
     """Train (or continue training) and keep the checkpoint at `path` current after every epoch."""
+    return run(prepare(options, Path(path) if resume else None), Path(path), reporter, on_saved)
+
+
+def run(
+    job: Job,
+    path: Path,
+    reporter: Reporter | None = None,
+    on_saved: Callable[[ckpt.Checkpoint], None] | None = None,
+) -> ckpt.Checkpoint:
+    """Run a prepared job, saving the checkpoint at `path` atomically after every epoch."""
     reporter = reporter or SilentReporter()
-    config, previous = plan(Path(path), dict(options or {}), resume)
-    train_split, validation = load_training_data(config)
-    if len(train_split.labels) == 0:
-        raise BadInput("no training images (is --limit 0?)")
-    if config.batch_size < 1 or config.epochs < 1 or config.units < 1 or config.layers < 1:
-        raise BadInput("--batch-size, --epochs, --units and --layers must be at least 1")
+    config, previous, train_split, validation = job.config, job.previous, job.train_split, job.validation
 
     from . import model as network  # TensorFlow: imported only when training
 
