@@ -32,6 +32,7 @@ MIN_CONTRAST = 0.15
 INK_THRESHOLD = 0.2
 # MNIST strokes are about 2.5 px wide at the 20 px scale; thinner pens are thickened to it.
 STROKE_WIDTH = 2.5
+_TOO_BIG = f"refused over the {MAX_PIXELS // 1_000_000}-megapixel limit (possible decompression bomb)"
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".pgm", ".ppm", ".pbm"}
 
 
@@ -50,20 +51,20 @@ def read_grey(path: str | Path) -> np.ndarray:
         raise BadInput(f"{name}: is a directory, not an image")
     try:
         size = os.path.getsize(name)
+    except FileNotFoundError:
+        raise BadInput(f"{name}: no such file") from None
     except OSError as error:
         raise BadInput(f"{name}: cannot read ({error.strerror or error})") from None
     if size == 0:
         raise BadInput(f"{name}: empty file, not an image")
     try:
         with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # damaged metadata warnings: the pixels are what matter
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(name) as image:
                 width, height = image.size
                 if width * height > MAX_PIXELS:
-                    raise BadInput(
-                        f"{name}: image claims {width}x{height} pixels, over the "
-                        f"{MAX_PIXELS // 1_000_000}-megapixel limit (refused, possible decompression bomb)"
-                    )
+                    raise BadInput(f"{name}: image claims {width}x{height} pixels; {_TOO_BIG}")
                 if width < 1 or height < 1:
                     raise BadInput(f"{name}: image has no pixels ({width}x{height})")
                 image.draft("L", (WORK_SIDE, WORK_SIDE))  # JPEG: decode at reduced size, cheaply
@@ -77,7 +78,7 @@ def read_grey(path: str | Path) -> np.ndarray:
     except Image.UnidentifiedImageError:
         raise BadInput(f"{name}: not an image (format not recognised)") from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise BadInput(f"{name}: image too large to decode safely (possible decompression bomb)") from None
+        raise BadInput(f"{name}: image is too large; {_TOO_BIG}") from None
     except Exception as error:  # noqa: BLE001 - Pillow's decoders raise many types on damaged data
         reason = str(error) or type(error).__name__
         raise BadInput(f"{name}: damaged or truncated image ({reason})") from None
