@@ -96,6 +96,17 @@ def write_atomically(path: Path, write: Any) -> None:
         pass
 
 
+def check_writable(path: Path) -> None:
+    """Fail before training, not after the first epoch, when the checkpoint cannot be written.
+
+    Also sweeps temporary files that a killed write to this same path left behind.
+    """
+    for stale in Path(path).parent.glob(f".{Path(path).name}.*.tmp"):
+        stale.unlink(missing_ok=True)
+    write_atomically(Path(path).with_name(f".{Path(path).name}.probe"), lambda handle: handle.write(b"ok"))
+    Path(path).with_name(f".{Path(path).name}.probe").unlink()
+
+
 def save(path: Path, checkpoint: Checkpoint) -> None:
     arrays: dict[str, np.ndarray] = {
         "meta.json": _json_array(

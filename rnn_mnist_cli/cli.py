@@ -147,9 +147,8 @@ def train(
         elif path.parent.name.isdigit() and path.name == runs.MODEL_FILE:
             run_dir = path.parent  # resuming a run folder: keep its files current
         on_saved = (lambda checkpoint: runs.write_run_files(run_dir, checkpoint)) if run_dir else None
-        err.print(f"{'Resuming' if resume else 'Training'} → [bold]{escape(str(path))}[/]", soft_wrap=True)
         try:
-            with _TrainingProgress() as reporter:
+            with _TrainingProgress(f"{'Resuming' if resume else 'Training'} → {path}") as reporter:
                 checkpoint = run_training(job, path, reporter=reporter, on_saved=on_saved)
         finally:
             if run_dir is not None and not resume and not any(run_dir.iterdir()):
@@ -190,6 +189,9 @@ def train(
 class _TrainingProgress:
     """Rich progress on stderr: a bar per epoch, then one line of metrics per epoch."""
 
+    def __init__(self, heading: str) -> None:
+        self.heading: str | None = heading  # printed once training has really started
+
     def __enter__(self) -> _TrainingProgress:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -211,6 +213,9 @@ class _TrainingProgress:
         self.bar.__exit__(*exc)
 
     def epoch_started(self, epoch: int, epochs: int, steps: int) -> None:
+        if self.heading:
+            self.bar.console.print(Text(self.heading, style="bold"), soft_wrap=True)
+            self.heading = None
         if self.task is not None:
             self.bar.remove_task(self.task)
         self.task = self.bar.add_task(f"epoch {epoch}/{epochs}", total=steps, metrics="")

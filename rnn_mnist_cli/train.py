@@ -61,6 +61,9 @@ def plan(path: Path, options: dict[str, Any], resume: bool) -> tuple[Config, ckp
     if not resume:
         return Config(**options), None
     previous = ckpt.load(path, training_state=True)
+    from .infer import check_weights
+
+    check_weights(previous.config, previous.last, f"{path} (last epoch's weights)")
     config = replace(previous.config, **options)
     differences = previous.config.differences(config)
     if differences:
@@ -123,6 +126,7 @@ def run(
 ) -> ckpt.Checkpoint:
     """Run a prepared job, saving the checkpoint at `path` atomically after every epoch."""
     reporter = reporter or SilentReporter()
+    ckpt.check_writable(path)
     config, previous, train_split, validation = job.config, job.previous, job.train_split, job.validation
 
     from . import model as network  # TensorFlow: imported only when training
