@@ -48,8 +48,8 @@ def build(config: Config) -> keras.Model:
                 config.units,
                 activation="tanh",
                 return_sequences=index < config.layers - 1,
-                # 28 fixed steps: unrolling removes the while-loop's per-step overhead
-                # (measured ~15% faster an epoch); the arithmetic is the same.
+                # 28 fixed steps: unrolled, XLA fuses across timesteps; measured 0.95 s an
+                # epoch against 1.48 s with the while-loop (benchmarks/train_speed.py).
                 unroll=True,
                 name=f"rnn{index}",
             )

