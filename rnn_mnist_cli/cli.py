@@ -105,6 +105,15 @@ def train(
     seed: Annotated[Optional[int], typer.Option(min=0, help="Seed for weights and shuffling; same seed, same weights. [default: 42]", show_default=False)] = None,
     limit: Annotated[Optional[int], typer.Option(min=1, help="Train on only the first N training images (quick trials).", show_default=False)] = None,
     data_dir: DataDirOption = None,
+    preset: Annotated[Optional[str], typer.Option(help="Recipe: 'seed' (the original model) or 'accurate' (the best row-by-row reader). Other options override it. [default: seed]", show_default=False)] = None,
+    cell: Annotated[Optional[str], typer.Option(help="Recurrent cell: rnn, gru or lstm. [default: rnn]", show_default=False)] = None,
+    layers: Annotated[Optional[int], typer.Option(min=1, help="Stacked recurrent layers. [default: 1]", show_default=False)] = None,
+    bidirectional: Annotated[Optional[bool], typer.Option("--bidirectional/--unidirectional", help="Also read the rows bottom to top. [default: unidirectional]", show_default=False)] = None,
+    dropout: Annotated[Optional[float], typer.Option(min=0.0, max=0.95, help="Dropout after each recurrent layer, training only. [default: 0]", show_default=False)] = None,
+    schedule: Annotated[Optional[str], typer.Option(help="Learning rate over the run: constant or cosine. [default: constant]", show_default=False)] = None,
+    clipnorm: Annotated[Optional[float], typer.Option(min=1e-9, help="Clip each gradient to this norm. [default: none]", show_default=False)] = None,
+    shift: Annotated[Optional[int], typer.Option(min=0, max=8, help="Augment: shift training digits by up to N pixels. [default: 0]", show_default=False)] = None,
+    tensorboard: Annotated[bool, typer.Option("--tensorboard", help="Also log per-epoch metrics for TensorBoard (into the run folder's tensorboard/).")] = False,
     resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted run from its last completed epoch (the newest run unless --model).")] = False,
     json_output: JsonOption = False,
 ) -> None:
@@ -131,6 +140,14 @@ def train(
             "seed": seed,
             "limit": limit,
             "data_dir": str(data_dir.resolve()) if data_dir is not None else None,
+            "preset": preset,
+            "cell": cell,
+            "layers": layers,
+            "bidirectional": bidirectional,
+            "dropout": dropout,
+            "schedule": schedule,
+            "clipnorm": clipnorm,
+            "shift": shift,
         }.items()
         if value is not None
     }
@@ -147,12 +164,18 @@ def train(
         elif path.parent.name.isdigit() and path.name == runs.MODEL_FILE:
             run_dir = path.parent  # resuming a run folder: keep its files current
         on_saved = (lambda checkpoint: runs.write_run_files(run_dir, checkpoint)) if run_dir else None
+        logs = (run_dir / "tensorboard" if run_dir else path.with_name(f"{path.stem}-tensorboard")) if tensorboard else None
         try:
             with _TrainingProgress(f"{'Resuming' if resume else 'Training'} → {path}") as reporter:
-                checkpoint = run_training(job, path, reporter=reporter, on_saved=on_saved)
+                checkpoint = run_training(job, path, reporter=reporter, on_saved=on_saved, tensorboard=logs)
         finally:
             if run_dir is not None and not resume and not any(run_dir.iterdir()):
                 run_dir.rmdir()  # nothing was saved: leave no empty run behind
+            elif run_dir is not None and (run_dir / runs.MODEL_FILE).exists():
+                from .checkpoint import load
+                from .plots import curves
+
+                curves(load(run_dir / runs.MODEL_FILE).history, run_dir / "curves.png")
     best = checkpoint.best_record or {}
     if json_output:
         summary = {
@@ -237,23 +260,53 @@ def evaluate(
     model: ModelOption = None,
     data_dir: DataDirOption = None,
     json_output: JsonOption = False,
+    plot: Annotated[bool, typer.Option("--plot", help="Write confusion_matrix.png into the run folder (or beside --model).")] = False,
+    errors: Annotated[int, typer.Option("--errors", min=0, metavar="N", help="Write errors.png: the N most confidently wrong test images.")] = 0,
 ) -> None:
     """Report test accuracy, per-class precision/recall/F1 and the confusion matrix.
 
     Runs on the 10,000 test images of the data the model was trained on (or
-    --data-dir), in NumPy: no TensorFlow start-up.
+    --data-dir), in NumPy: no TensorFlow start-up. For a run folder's model the
+    result is also saved as eval.json, which `rnn-mnist runs` shows.
 
     Example: rnn-mnist eval --json | jq .accuracy
     """
     from . import checkpoint as ckpt
+    from . import runs
     from .evaluate import evaluate as run_evaluation
 
     with _reported():
         path = _model_path(model)
         checkpoint = ckpt.load(path)
         report = run_evaluation(checkpoint, data_dir)
+        result = {"model": str(path), **report.to_dict()}
+        written = []
+        run = runs.run_folder(path)
+        if run is not None and data_dir is None:
+            runs.write_json(run / runs.EVAL_FILE, result)
+        if plot:
+            from .plots import confusion
+
+            title = f"{path}: test accuracy {report.accuracy:.2%}"
+            written.append(confusion(report.confusion, report.class_names, runs.output_name(path, "confusion_matrix.png"), title))
+        if errors:
+            from .plots import error_grid
+
+            chosen = report.confident_errors(errors)
+            names = report.class_names
+            written.append(
+                error_grid(
+                    report.inputs[chosen],
+                    [names[i] for i in report.labels[chosen]],
+                    [names[i] for i in report.probabilities[chosen].argmax(axis=1)],
+                    report.probabilities[chosen].max(axis=1),
+                    runs.output_name(path, "errors.png"),
+                )
+            )
+    for picture in written:
+        err.print(f"wrote {escape(str(picture))}", soft_wrap=True)
     if json_output:
-        print(json.dumps({"model": str(path), **report.to_dict()}))
+        print(json.dumps(result))
         return
     names = report.class_names
     summary = Table(title=f"Test accuracy of {escape(str(path))}", title_justify="left")
@@ -286,10 +339,47 @@ def _confusion_table(confusion: Any, names: list[str]) -> Table:
             elif count == 0:
                 cells.append("[dim]·[/]")
             else:
-                heat = int(80 + 175 * count / worst)
-                cells.append(f"[rgb(255,{255 - heat + 80},{255 - heat + 80})]{count}[/]")
+                # Heat: the more confusions, the redder the cell's background.
+                fade = int(200 * (1 - count / worst))
+                cells.append(f"[black on rgb(255,{fade + 40},{fade + 40})]{count:>4}[/]")
         table.add_row(escape(name[:8]), *cells)
     return table
+
+
+@app.command("runs")
+def list_runs(json_output: JsonOption = False) -> None:
+    """List training runs: model, epochs, best validation accuracy and test accuracy.
+
+    Test accuracy appears once `rnn-mnist eval` has evaluated the run. Runs live in
+    runs/ under the current directory, or in $RNN_MNIST_RUNS.
+
+    Example: rnn-mnist runs --json
+    """
+    from . import runs
+
+    rows = runs.summaries()
+    if json_output:
+        print(json.dumps(rows))
+        return
+    if not rows:
+        err.print(f"no runs in {escape(str(runs.root()))}/ yet; start one with: rnn-mnist train", soft_wrap=True)
+        return
+
+    def percent(value: Any) -> str:
+        return f"{value:.2%}" if isinstance(value, float) else "—"
+
+    table = Table(title=f"Runs in {escape(str(runs.root()))}", title_justify="left")
+    for column in ("run", "model", "preset", "data", "epochs", "best val acc", "test acc", "trained"):
+        table.add_column(column, justify="right" if "acc" in column else "left")
+    for row in rows:
+        if "error" in row:
+            table.add_row(row["run"], f"[red]{escape(row['error'])}[/]", "", "", "", "", "", "")
+            continue
+        table.add_row(
+            row["run"], row["model"], row["preset"], escape(row["data"]), row["epochs"],
+            percent(row["best_val_accuracy"]), percent(row["test_accuracy"]), row["trained"],
+        )
+    _show(table)
 
 
 @app.command()

@@ -23,6 +23,17 @@ class Report:
     recall: np.ndarray
     f1: np.ndarray
     support: np.ndarray
+    # Per example, for pictures of the mistakes (not part of the JSON report).
+    labels: np.ndarray | None = None
+    probabilities: np.ndarray | None = None
+    inputs: np.ndarray | None = None
+
+    def confident_errors(self, count: int) -> np.ndarray:
+        """Indices of the `count` wrong predictions made with the highest confidence."""
+        assert self.labels is not None and self.probabilities is not None
+        predicted = self.probabilities.argmax(axis=1)
+        wrong = np.flatnonzero(predicted != self.labels)
+        return wrong[np.argsort(-self.probabilities[wrong].max(axis=1), kind="stable")][:count]
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -70,5 +81,8 @@ def evaluate(checkpoint: Checkpoint, data_dir: Path | None = None) -> Report:
     if data_dir is None:
         data_dir = Path(checkpoint.config.data_dir) if checkpoint.config.data_dir else bundled_data_dir()
     test = load_split(data_dir, "test")
-    logits = infer.logits(checkpoint.config, checkpoint.best, to_inputs(test.images))
-    return score(test.labels, logits.argmax(axis=1), checkpoint.config.class_names)
+    inputs = to_inputs(test.images)
+    logits = infer.logits(checkpoint.config, checkpoint.best, inputs)
+    report = score(test.labels, logits.argmax(axis=1), checkpoint.config.class_names)
+    report.labels, report.probabilities, report.inputs = test.labels, infer.softmax(logits), inputs
+    return report

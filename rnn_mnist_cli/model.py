@@ -39,28 +39,40 @@ with _native_stderr_silenced():
 
     tf.config.list_physical_devices()  # device discovery is where the CUDA complaint comes from
 
+CELL_LAYERS = {"rnn": keras.layers.SimpleRNN, "gru": keras.layers.GRU, "lstm": keras.layers.LSTM}
+
 
 def build(config: Config) -> keras.Model:
     layers: list = [keras.Input((IMAGE_SIDE, IMAGE_SIDE), name="rows")]
     for index in range(config.layers):
-        layers.append(
-            keras.layers.SimpleRNN(
-                config.units,
-                activation="tanh",
-                return_sequences=index < config.layers - 1,
-                # 28 fixed steps: unrolled, XLA fuses across timesteps; measured 0.95 s an
-                # epoch against 1.48 s with the while-loop (benchmarks/train_speed.py).
-                unroll=True,
-                name=f"rnn{index}",
-            )
+        last = index == config.layers - 1
+        recurrent = CELL_LAYERS[config.cell](
+            config.units,
+            return_sequences=not last,
+            # 28 fixed steps: unrolled, XLA fuses across timesteps; measured 0.95 s an
+            # epoch against 1.48 s with the while-loop (benchmarks/train_speed.py).
+            unroll=True,
+            name=f"rnn{index}",
         )
+        if config.bidirectional:
+            recurrent = keras.layers.Bidirectional(recurrent, name=f"rnn{index}")
+        layers.append(recurrent)
+        if config.dropout:
+            layers.append(keras.layers.Dropout(config.dropout, name=f"dropout{index}"))
     layers.append(keras.layers.Dense(len(config.class_names), name="dense"))  # logits
     return keras.Sequential(layers, name="rnn_mnist")
 
 
 def named_variables(model: keras.Model) -> dict[str, keras.Variable]:
-    """Variables under the checkpoint's names (`rnn0/kernel`, `dense/bias`, ...)."""
-    return {f"{layer.name}/{variable.name}": variable for layer in model.layers for variable in layer.weights}
+    """Variables under the checkpoint's names: `rnn0/kernel`, `rnn0/backward/bias`, `dense/bias`, ..."""
+    named = {}
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.Bidirectional):
+            for direction, sub in (("forward", layer.forward_layer), ("backward", layer.backward_layer)):
+                named.update({f"{layer.name}/{direction}/{v.name}": v for v in sub.weights})
+        else:
+            named.update({f"{layer.name}/{v.name}": v for v in layer.weights})
+    return named
 
 
 def get_weights(model: keras.Model) -> dict[str, np.ndarray]:

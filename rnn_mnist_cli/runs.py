@@ -10,13 +10,16 @@ import csv
 import io
 import json
 import os
+import time
 from pathlib import Path
+from typing import Any
 
-from .checkpoint import Checkpoint, write_atomically
-from .errors import RuntimeFailure
+from .checkpoint import Checkpoint, load, write_atomically
+from .errors import RnnMnistError, RuntimeFailure
 
 RUNS_ENV = "RNN_MNIST_RUNS"
 MODEL_FILE = "model.npz"
+EVAL_FILE = "eval.json"  # the last `eval` of the run's checkpoint, for `rnn-mnist runs`
 METRIC_COLUMNS = ("epoch", "seconds", "loss", "accuracy", "val_loss", "val_accuracy")
 
 
@@ -60,6 +63,59 @@ def latest_model() -> Path:
     if not runs:
         raise RuntimeFailure(f"no trained model in {root()}/; run `rnn-mnist train` first (or pass --model PATH)")
     return runs[-1] / MODEL_FILE
+
+
+def run_folder(model: Path) -> Path | None:
+    """The run folder a checkpoint belongs to, or None for a checkpoint the user named."""
+    model = Path(model)
+    return model.parent if model.name == MODEL_FILE and model.parent.name.isdigit() else None
+
+
+def outputs_beside(model: Path) -> Path:
+    """Where eval's pictures go: the run folder, or beside a user-named checkpoint."""
+    return run_folder(model) or Path(model).parent
+
+
+def output_name(model: Path, name: str) -> Path:
+    """`runs/003/confusion_matrix.png`, or `mine-confusion_matrix.png` beside `mine.npz`."""
+    model = Path(model)
+    return model.parent / name if run_folder(model) else model.with_name(f"{model.stem}-{name}")
+
+
+def write_json(path: Path, value: Any) -> None:
+    text = json.dumps(value, indent=2) + "\n"
+    write_atomically(path, lambda handle: handle.write(text.encode()))
+
+
+def summaries() -> list[dict[str, Any]]:
+    """One row per run, oldest first: what `rnn-mnist runs` lists."""
+    rows = []
+    for run in all_runs():
+        row: dict[str, Any] = {"run": run.name, "path": str(run / MODEL_FILE)}
+        try:
+            checkpoint = load(run / MODEL_FILE)
+        except RnnMnistError as error:
+            rows.append({**row, "error": str(error)})
+            continue
+        best = checkpoint.best_record or {}
+        config = checkpoint.config
+        row.update(
+            {
+                "model": f"{'bi-' if config.bidirectional else ''}{config.cell} {config.layers}x{config.units}",
+                "preset": config.preset,
+                "data": Path(config.data_dir).name if config.data_dir else "mnist",
+                "epochs": f"{checkpoint.epochs_done}/{config.epochs}",
+                "best_val_accuracy": best.get("val_accuracy"),
+                "test_accuracy": None,
+                "trained": time.strftime("%Y-%m-%d %H:%M", time.localtime((run / MODEL_FILE).stat().st_mtime)),
+            }
+        )
+        try:
+            row["test_accuracy"] = json.loads((run / EVAL_FILE).read_text())["accuracy"]
+        except (OSError, ValueError, KeyError, TypeError):
+            pass  # not evaluated yet
+        rows.append(row)
+    return rows
 
 
 def write_run_files(run: Path, checkpoint: Checkpoint) -> None:

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from . import checkpoint as ckpt
-from .config import Config
+from .config import Config, from_options
 from .data import Split, bundled_data_dir, load_split, train_validation
 from .errors import EXIT_INTERRUPTED, BadInput, RnnMnistError
 from .infer import softmax
@@ -64,12 +64,13 @@ def plan(path: Path, options: dict[str, Any], resume: bool) -> tuple[Config, ckp
     if unknown:
         raise BadInput(f"unknown training options: {', '.join(sorted(unknown))}")
     if not resume:
-        return Config(**options), None
+        return from_options(options), None
     previous = ckpt.load(path, training_state=True)
     from .infer import check_weights
 
     check_weights(previous.config, previous.last, f"{path} (last epoch's weights)")
     config = replace(previous.config, **options)
+    config.validate()
     differences = previous.config.differences(config)
     if differences:
         raise BadInput(f"{path}: cannot resume with other settings: {'; '.join(differences)}")
@@ -104,12 +105,29 @@ class Job:
 def prepare(options: dict[str, Any] | None = None, resume_from: Path | None = None) -> Job:
     """Validate options, read the resumed checkpoint and load the data: every user error surfaces here."""
     config, previous = plan(Path(resume_from or "."), dict(options or {}), resume_from is not None)
-    if config.batch_size < 1 or config.epochs < 1 or config.units < 1 or config.layers < 1:
-        raise BadInput("--batch-size, --epochs, --units and --layers must be at least 1")
     train_split, validation = load_training_data(config)
     if len(train_split.labels) == 0:
         raise BadInput("no training images (is --limit 0?)")
     return Job(config, previous, train_split, validation)
+
+
+def shifted(images: np.ndarray, most: int, rng: np.random.Generator) -> np.ndarray:
+    """Each image moved by its own random (dy, dx) in [-most, most], zeros shifted in.
+
+    MNIST digits sit centred with a 4-pixel margin, so small shifts keep them whole.
+    """
+    out = np.zeros_like(images)
+    offsets = rng.integers(-most, most + 1, size=(len(images), 2))
+    side = images.shape[1]
+    for dy in range(-most, most + 1):
+        for dx in range(-most, most + 1):
+            chosen = np.flatnonzero((offsets[:, 0] == dy) & (offsets[:, 1] == dx))
+            if len(chosen) == 0:
+                continue
+            rows_to, rows_from = slice(max(0, dy), side + min(0, dy)), slice(max(0, -dy), side + min(0, -dy))
+            cols_to, cols_from = slice(max(0, dx), side + min(0, dx)), slice(max(0, -dx), side + min(0, -dx))
+            out[chosen, rows_to, cols_to] = images[chosen, rows_from, cols_from]
+    return out
 
 
 def train(
@@ -128,8 +146,12 @@ def run(
     path: Path,
     reporter: Reporter | None = None,
     on_saved: Callable[[ckpt.Checkpoint], None] | None = None,
+    tensorboard: Path | None = None,
 ) -> ckpt.Checkpoint:
-    """Run a prepared job, saving the checkpoint at `path` atomically after every epoch."""
+    """Run a prepared job, saving the checkpoint at `path` atomically after every epoch.
+
+    With `tensorboard`, per-epoch scalars are also logged there for TensorBoard.
+    """
     reporter = reporter or SilentReporter()
     ckpt.check_writable(path)
     config, previous, train_split, validation = job.config, job.previous, job.train_split, job.validation
@@ -140,22 +162,28 @@ def run(
     keras.utils.set_random_seed(config.seed)
     tf.config.experimental.enable_op_determinism()
     model = network.build(config)
-    optimizer = keras.optimizers.Adam(learning_rate=config.learning_rate)
-    optimizer.build(model.trainable_variables)
-
-    checkpoint = ckpt.Checkpoint(config=config, best={})
-    if previous is not None:
-        network.set_weights(model, previous.last)
-        if len(previous.optimizer) != len(optimizer.variables):
-            raise BadInput(f"{path}: checkpoint's optimiser state does not fit this model")
-        for variable, value in zip(optimizer.variables, previous.optimizer):
-            variable.assign(value)
-        checkpoint = replace(previous, config=config, last={}, optimizer=[])
-
     batch = config.batch_size
     count = len(train_split.labels)
     steps = -(-count // batch)
     padded = steps * batch
+    learning_rate: Any = config.learning_rate
+    if config.schedule == "cosine":
+        learning_rate = keras.optimizers.schedules.CosineDecay(config.learning_rate, decay_steps=config.epochs * steps)
+    optimizer = keras.optimizers.Adam(learning_rate=learning_rate, clipnorm=config.clipnorm)
+    optimizer.build(model.trainable_variables)
+    # What --resume must restore besides the weights: Adam's moments and step count, and
+    # the random-number state of dropout layers (so a resumed run draws the same masks).
+    training_state = list(optimizer.variables) + list(model.non_trainable_variables)
+
+    checkpoint = ckpt.Checkpoint(config=config, best={})
+    if previous is not None:
+        network.set_weights(model, previous.last)
+        if len(previous.optimizer) != len(training_state):
+            raise BadInput(f"{path}: checkpoint's optimiser state does not fit this model")
+        for variable, value in zip(training_state, previous.optimizer):
+            variable.assign(value)
+        checkpoint = replace(previous, config=config, last={}, optimizer=[])
+
     # The epoch's shuffled images live in variables, stored as uint8 (4x less to copy),
     # so each compiled call gets only (first step, step count) and never recompiles.
     images_var = tf.Variable(np.zeros((steps, batch, 28, 28), np.uint8), trainable=False)
@@ -188,6 +216,7 @@ def run(
         return model(x, training=False)
 
     validation_x = validation.images.astype(np.float32) / 255.0
+    summaries = tf.summary.create_file_writer(str(tensorboard)) if tensorboard is not None else None
     for epoch in range(checkpoint.epochs_done + 1, config.epochs + 1):
         try:
             started = time.perf_counter()
@@ -196,6 +225,8 @@ def run(
             labels = np.zeros(padded, np.int32)
             weights = np.zeros(padded, np.float32)
             images[:count], labels[:count], weights[:count] = train_split.images[order], train_split.labels[order], 1.0
+            if config.shift:
+                images[:count] = shifted(images[:count], config.shift, np.random.default_rng([config.seed, epoch, 1]))
             images_var.assign(images.reshape(steps, batch, 28, 28))
             labels_var.assign(labels.reshape(steps, batch))
             weights_var.assign(weights.reshape(steps, batch))
@@ -228,8 +259,13 @@ def run(
             if improved:
                 checkpoint.best, checkpoint.best_epoch = current, epoch
             checkpoint.last = current
-            checkpoint.optimizer = [np.array(v.numpy()) for v in optimizer.variables]
+            checkpoint.optimizer = [np.array(v.numpy()) for v in training_state]
             ckpt.save(Path(path), checkpoint)
+            if summaries is not None:
+                with summaries.as_default(step=epoch):
+                    for key in ("loss", "accuracy", "val_loss", "val_accuracy", "seconds"):
+                        tf.summary.scalar(key, record[key])
+                summaries.flush()
             if on_saved is not None:
                 on_saved(checkpoint)
             reporter.epoch_finished(record, improved)

@@ -37,7 +37,7 @@ def test_train_then_eval_then_predict_chain_through_the_runs_folder(tiny_data: P
     assert trained.exit_code == 0, trained.output
     assert "Training summary" in trained.stdout and "epoch  1" in trained.stderr
     run_dir = isolated_runs / "001"
-    assert sorted(p.name for p in run_dir.iterdir()) == ["config.json", "metrics.csv", "model.npz"]
+    assert sorted(p.name for p in run_dir.iterdir()) == ["config.json", "curves.png", "metrics.csv", "model.npz"]
     assert json.loads((run_dir / "config.json").read_text())["units"] == 8
     assert (run_dir / "metrics.csv").read_text().splitlines()[0] == "epoch,seconds,loss,accuracy,val_loss,val_accuracy"
 
@@ -69,11 +69,12 @@ def test_eval_table_and_json_agree(good_model: Path) -> None:
 
 
 def test_predict_reads_the_example_digits(good_model: Path) -> None:
-    paths = sorted(EXAMPLES.glob("digit-*.png"))
+    paths = sorted(EXAMPLES.glob("digit-*.png")) + sorted(EXAMPLES.glob("hand-*")) + [EXAMPLES / "drawn-3.png"]
     result = run("predict", "--model", good_model, "--json", *paths)
     assert result.exit_code == 0, result.output
     rows = [json.loads(line) for line in result.stdout.splitlines()]
     assert [row["digit"] for row in rows] == [p.stem[-1] for p in paths]
+    assert len(rows) == 13
     for row in rows:
         assert len(row["probabilities"]) == 10 and abs(sum(row["probabilities"]) - 1) < 1e-4
         assert row["confidence"] == max(row["probabilities"])

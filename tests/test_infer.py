@@ -30,12 +30,26 @@ def _compare(config: Config, weights: dict[str, np.ndarray]) -> None:
         assert np.std(got) > 0.1  # the comparison is not between two constants
 
 
-@pytest.mark.parametrize("config", [Config(), Config(units=32, layers=2)], ids=["original", "stacked"])
+ARCHITECTURES = [
+    Config(),
+    Config(units=32, layers=2),
+    Config(cell="gru", units=24),
+    Config(cell="lstm", units=24),
+    Config(cell="gru", units=16, layers=2, bidirectional=True),
+    Config(cell="lstm", units=16, layers=2, bidirectional=True, dropout=0.3),
+    Config(cell="rnn", units=16, bidirectional=True),
+]
+
+
+@pytest.mark.parametrize(
+    "config", ARCHITECTURES, ids=["original", "stacked", "gru", "lstm", "bi-gru-2", "bi-lstm-2-dropout", "bi-rnn"]
+)
 def test_numpy_logits_match_keras_random_weights(config: Config) -> None:
     from rnn_mnist_cli import model as network
 
     network.keras.utils.set_random_seed(7)
     weights = network.get_weights(network.build(config))
+    assert infer.weight_shapes(config) == {name: value.shape for name, value in weights.items()}
     rng = np.random.default_rng(3)
     for name, value in weights.items():  # the initialiser leaves biases at zero: exercise them too
         if name.endswith("bias"):
