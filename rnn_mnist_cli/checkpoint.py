@@ -101,10 +101,15 @@ def check_writable(path: Path) -> None:
 
     Also sweeps temporary files that a killed write to this same path left behind.
     """
-    for stale in Path(path).parent.glob(f".{Path(path).name}.*.tmp"):
+    path = Path(path)
+    for stale in path.parent.glob(f".{path.name}.*.tmp"):
         stale.unlink(missing_ok=True)
-    write_atomically(Path(path).with_name(f".{Path(path).name}.probe"), lambda handle: handle.write(b"ok"))
-    Path(path).with_name(f".{Path(path).name}.probe").unlink()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"):
+            pass
+    except OSError as error:
+        raise RuntimeFailure(f"{path}: cannot write here ({error.strerror or error})") from None
 
 
 def save(path: Path, checkpoint: Checkpoint) -> None:

@@ -19,6 +19,7 @@ from rich.table import Table
 from rich.text import Text
 
 from . import __version__
+from .config import DIGITS
 from .errors import RnnMnistError
 
 app = typer.Typer(
@@ -113,6 +114,7 @@ def train(
     schedule: Annotated[Optional[str], typer.Option(help="Learning rate over the run: constant or cosine. [default: constant]", show_default=False)] = None,
     clipnorm: Annotated[Optional[float], typer.Option(min=1e-9, help="Clip each gradient to this norm. [default: none]", show_default=False)] = None,
     shift: Annotated[Optional[int], typer.Option(min=0, max=8, help="Augment: shift training digits by up to N pixels. [default: 0]", show_default=False)] = None,
+    strategy: Annotated[Optional[str], typer.Option(help="Distribute training with tf.distribute: 'mirrored' (this machine's devices) or 'multiworker' (processes or hosts listed in TF_CONFIG; only the chief writes).", show_default=False)] = None,
     tensorboard: Annotated[bool, typer.Option("--tensorboard", help="Also log per-epoch metrics for TensorBoard (into the run folder's tensorboard/).")] = False,
     resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted run from its last completed epoch (the newest run unless --model).")] = False,
     json_output: JsonOption = False,
@@ -127,7 +129,7 @@ def train(
     Example: rnn-mnist train --epochs 1 --limit 5000
     """
     from . import runs
-    from .train import prepare
+    from .train import is_chief, prepare
     from .train import run as run_training
 
     options: dict[str, Any] = {
@@ -158,7 +160,10 @@ def train(
         elif resume:
             path = runs.latest_model()
         job = prepare(options, path if resume else None)
-        if model is None and not resume:
+        chief = is_chief(strategy)
+        if model is None and not resume and not chief:
+            path = Path(runs.MODEL_FILE)  # a non-chief worker trains in step but writes nothing
+        elif model is None and not resume:
             run_dir = runs.new_run()
             path = run_dir / runs.MODEL_FILE
         elif path.parent.name.isdigit() and path.name == runs.MODEL_FILE:
@@ -167,7 +172,7 @@ def train(
         logs = (run_dir / "tensorboard" if run_dir else path.with_name(f"{path.stem}-tensorboard")) if tensorboard else None
         try:
             with _TrainingProgress(f"{'Resuming' if resume else 'Training'} → {path}") as reporter:
-                checkpoint = run_training(job, path, reporter=reporter, on_saved=on_saved, tensorboard=logs)
+                checkpoint = run_training(job, path, reporter=reporter, on_saved=on_saved, tensorboard=logs, strategy=strategy)
         finally:
             if run_dir is not None and not resume and not any(run_dir.iterdir()):
                 run_dir.rmdir()  # nothing was saved: leave no empty run behind
@@ -177,6 +182,9 @@ def train(
 
                 curves(load(run_dir / runs.MODEL_FILE).history, run_dir / "curves.png")
     best = checkpoint.best_record or {}
+    if not chief:
+        err.print(f"worker finished {checkpoint.epochs_done} epochs; the chief wrote the checkpoint")
+        return
     if json_output:
         summary = {
             "model": str(path),
@@ -425,7 +433,8 @@ def predict(
     if json_output:
         for name, _, p in results:
             best = int(p.argmax())
-            print(json.dumps({"path": name, "digit": names[best], "confidence": float(p[best]), "probabilities": [float(v) for v in p]}))
+            # "digit" is the predicted class's name (a digit for MNIST); "class" its index.
+            print(json.dumps({"path": name, "digit": names[best], "class": best, "confidence": float(p[best]), "probabilities": [float(v) for v in p]}))
         for argument, message in failures:
             print(json.dumps({"path": argument, "error": message}))
     if show:
@@ -436,7 +445,7 @@ def predict(
     if not json_output and results:
         table = Table(title=None)
         table.add_column("file")
-        table.add_column("digit", justify="center", style="bold")
+        table.add_column("digit" if names == DIGITS else "class", justify="center", style="bold")
         table.add_column("confidence", justify="right")
         table.add_column("top 3")
         for name, _, p in results:

@@ -63,6 +63,13 @@ def parse_idx(raw: bytes, name: str, expect_dims: int) -> np.ndarray:
     return np.frombuffer(raw, dtype=np.uint8, offset=header_size).reshape(dims)
 
 
+def _existing(directory: Path) -> Path:
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise BadInput(f"{directory}: data directory does not exist")
+    return directory
+
+
 def _find(directory: Path, stem: str) -> Path:
     for candidate in (directory / stem, directory / f"{stem}.gz"):
         if candidate.is_file():
@@ -102,11 +109,9 @@ def read_checksums(directory: Path) -> dict[str, str]:
     return table
 
 
-def load_split(directory: Path, split: str) -> Split:
+def load_split(directory: Path, split: str, classes: int = 10) -> Split:
     """Load the train or test split of an MNIST-layout directory, fully checked."""
-    directory = Path(directory)
-    if not directory.is_dir():
-        raise BadInput(f"{directory}: data directory does not exist")
+    directory = _existing(directory)
     checksums = read_checksums(directory)
     arrays = []
     for stem, dims in zip(SPLIT_FILES[split], (3, 1)):
@@ -120,14 +125,41 @@ def load_split(directory: Path, split: str) -> Split:
         raise BadInput(f"{directory}: {split} images are {images.shape[1]}x{images.shape[2]}, expected 28x28")
     if len(images) != len(labels):
         raise BadInput(f"{directory}: {split} has {len(images)} images but {len(labels)} labels")
-    if len(labels) and labels.max() > 9:
-        raise BadInput(f"{directory}: {split} labels go up to {labels.max()}, expected 0-9")
+    if len(labels) and labels.max() >= classes:
+        raise BadInput(f"{directory}: {split} labels go up to {labels.max()}, expected 0-{classes - 1} ({classes} classes)")
     return Split(images, labels)
 
 
 def dataset_fingerprint(directory: Path) -> str:
     """SHA-256 over the decompressed test images: recognises a dataset wherever it lives."""
     return hashlib.sha256(_read_bytes(_find(Path(directory), SPLIT_FILES["test"][0]))).hexdigest()
+
+
+# Datasets recognised by the SHA-256 of their decompressed test images, with their class names.
+KNOWN_DATASETS = {
+    "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7": ("MNIST", [str(d) for d in range(10)]),
+    "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b": (
+        "Fashion-MNIST",
+        ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"],
+    ),
+}
+LABELS_FILE = "labels.txt"  # optional, one class name per line, for any other dataset
+
+
+def class_names(directory: Path) -> list[str]:
+    """The names of a dataset's classes: from labels.txt, else by recognising the data, else digits."""
+    directory = _existing(directory)
+    labels = directory / LABELS_FILE
+    if labels.is_file():
+        try:
+            names = [line.strip() for line in labels.read_text(encoding="utf-8").splitlines() if line.strip()]
+        except (OSError, UnicodeDecodeError) as error:
+            raise BadInput(f"{labels}: cannot read class names ({error})") from None
+        if len(names) < 2 or len(set(names)) != len(names):
+            raise BadInput(f"{labels}: needs at least two distinct class names, one per line")
+        return names
+    known = KNOWN_DATASETS.get(dataset_fingerprint(directory))
+    return list(known[1]) if known else [str(d) for d in range(10)]
 
 
 def to_inputs(images: np.ndarray) -> np.ndarray:

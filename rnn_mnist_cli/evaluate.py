@@ -80,7 +80,7 @@ def evaluate(checkpoint: Checkpoint, data_dir: Path | None = None) -> Report:
     """Score the checkpoint's best weights on the test split of its data (or `data_dir`)."""
     if data_dir is None:
         data_dir = Path(checkpoint.config.data_dir) if checkpoint.config.data_dir else bundled_data_dir()
-    test = load_split(data_dir, "test")
+    test = load_split(data_dir, "test", len(checkpoint.config.class_names))
     inputs = to_inputs(test.images)
     logits = infer.logits(checkpoint.config, checkpoint.best, inputs)
     report = score(test.labels, logits.argmax(axis=1), checkpoint.config.class_names)

@@ -6,17 +6,20 @@ run sees exactly the batches an uninterrupted one would have seen.
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from collections.abc import Callable
 from typing import Any, Protocol
 
 import numpy as np
 
 from . import checkpoint as ckpt
 from .config import Config, from_options
-from .data import Split, bundled_data_dir, load_split, train_validation
+from .data import Split, bundled_data_dir, class_names, load_split, train_validation
 from .errors import EXIT_INTERRUPTED, BadInput, RnnMnistError
 from .infer import softmax
 
@@ -64,6 +67,8 @@ def plan(path: Path, options: dict[str, Any], resume: bool) -> tuple[Config, ckp
     if unknown:
         raise BadInput(f"unknown training options: {', '.join(sorted(unknown))}")
     if not resume:
+        if options.get("data_dir") and "class_names" not in options:
+            options["class_names"] = class_names(Path(options["data_dir"]))
         return from_options(options), None
     previous = ckpt.load(path, training_state=True)
     from .infer import check_weights
@@ -84,7 +89,7 @@ def plan(path: Path, options: dict[str, Any], resume: bool) -> tuple[Config, ckp
 
 def load_training_data(config: Config) -> tuple[Split, Split]:
     directory = Path(config.data_dir) if config.data_dir else bundled_data_dir()
-    return train_validation(load_split(directory, "train"), config.limit)
+    return train_validation(load_split(directory, "train", len(config.class_names)), config.limit)
 
 
 def epoch_order(config: Config, epoch: int, count: int) -> np.ndarray:
@@ -147,13 +152,18 @@ def run(
     reporter: Reporter | None = None,
     on_saved: Callable[[ckpt.Checkpoint], None] | None = None,
     tensorboard: Path | None = None,
+    strategy: str | None = None,
 ) -> ckpt.Checkpoint:
     """Run a prepared job, saving the checkpoint at `path` atomically after every epoch.
 
     With `tensorboard`, per-epoch scalars are also logged there for TensorBoard.
+    With `strategy` ("mirrored" or "multiworker"), training runs under tf.distribute;
+    only the chief writes the checkpoint and the logs.
     """
     reporter = reporter or SilentReporter()
-    ckpt.check_writable(path)
+    chief = is_chief(strategy)
+    if chief:
+        ckpt.check_writable(path)
     config, previous, train_split, validation = job.config, job.previous, job.train_split, job.validation
 
     from . import model as network  # TensorFlow: imported only when training
@@ -161,16 +171,17 @@ def run(
     tf, keras = network.tf, network.keras
     keras.utils.set_random_seed(config.seed)
     tf.config.experimental.enable_op_determinism()
-    model = network.build(config)
+    distribution = _distribution(tf, strategy)
     batch = config.batch_size
     count = len(train_split.labels)
     steps = -(-count // batch)
-    padded = steps * batch
-    learning_rate: Any = config.learning_rate
-    if config.schedule == "cosine":
-        learning_rate = keras.optimizers.schedules.CosineDecay(config.learning_rate, decay_steps=config.epochs * steps)
-    optimizer = keras.optimizers.Adam(learning_rate=learning_rate, clipnorm=config.clipnorm)
-    optimizer.build(model.trainable_variables)
+    with distribution.scope() if distribution else contextlib.nullcontext():
+        model = network.build(config)
+        learning_rate: Any = config.learning_rate
+        if config.schedule == "cosine":
+            learning_rate = keras.optimizers.schedules.CosineDecay(config.learning_rate, decay_steps=config.epochs * steps)
+        optimizer = keras.optimizers.Adam(learning_rate=learning_rate, clipnorm=config.clipnorm)
+        optimizer.build(model.trainable_variables)
     # What --resume must restore besides the weights: Adam's moments and step count, and
     # the random-number state of dropout layers (so a resumed run draws the same masks).
     training_state = list(optimizer.variables) + list(model.non_trainable_variables)
@@ -184,6 +195,75 @@ def run(
             variable.assign(value)
         checkpoint = replace(previous, config=config, last={}, optimizer=[])
 
+    if distribution is None:
+        train_epoch = _compiled_epochs(tf, model, optimizer, config, count, reporter)
+    else:
+        train_epoch = _distributed_epochs(tf, distribution, model, optimizer, config, reporter)
+
+    @tf.function
+    def predict_logits(x: Any) -> Any:
+        return model(x, training=False)
+
+    validation_x = validation.images.astype(np.float32) / 255.0
+    summaries = tf.summary.create_file_writer(str(tensorboard)) if tensorboard is not None and chief else None
+    for epoch in range(checkpoint.epochs_done + 1, config.epochs + 1):
+        try:
+            started = time.perf_counter()
+            order = epoch_order(config, epoch, count)
+            images, labels = train_split.images[order], train_split.labels[order]
+            if config.shift:
+                images = shifted(images, config.shift, np.random.default_rng([config.seed, epoch, 1]))
+            reporter.epoch_started(epoch, config.epochs, steps)
+            loss_sum, correct = train_epoch(images, labels)
+            if not np.isfinite(loss_sum):
+                raise RnnMnistError(f"training diverged at epoch {epoch} (loss is {loss_sum}); try a lower --learning-rate", 1)
+            validation_logits = np.asarray(predict_logits(validation_x))
+            probabilities = softmax(validation_logits)
+            record = {
+                "epoch": epoch,
+                "seconds": round(time.perf_counter() - started, 3),
+                "loss": loss_sum / count,
+                "accuracy": correct / count,
+                "val_loss": float(-np.mean(np.log(probabilities[np.arange(len(validation.labels)), validation.labels] + 1e-12))),
+                "val_accuracy": float(np.mean(validation_logits.argmax(1) == validation.labels)),
+            }
+            current = network.get_weights(model)
+            best = checkpoint.best_record
+            improved = best is None or record["val_accuracy"] > best["val_accuracy"]
+            checkpoint.history.append(record)
+            checkpoint.epochs_done = epoch
+            if improved:
+                checkpoint.best, checkpoint.best_epoch = current, epoch
+            checkpoint.last = current
+            checkpoint.optimizer = [np.array(v.numpy()) for v in training_state]
+            if chief:
+                ckpt.save(Path(path), checkpoint)
+                if summaries is not None:
+                    with summaries.as_default(step=epoch):
+                        for key in ("loss", "accuracy", "val_loss", "val_accuracy", "seconds"):
+                            tf.summary.scalar(key, record[key])
+                    summaries.flush()
+                if on_saved is not None:
+                    on_saved(checkpoint)
+            reporter.epoch_finished(record, improved)
+        except KeyboardInterrupt:
+            saved = checkpoint.epochs_done
+            where = f"epochs 1-{saved} are saved in {path}" if saved else "no epoch had completed, nothing was saved"
+            raise Interrupted(
+                f"interrupted during epoch {epoch}; {where}"
+                + (f"; continue with: rnn-mnist train --resume --model {path}" if saved else "")
+            ) from None
+    return checkpoint
+
+
+EpochTrainer = Callable[[np.ndarray, np.ndarray], tuple[float, float]]
+
+
+def _compiled_epochs(tf: Any, model: Any, optimizer: Any, config: Config, count: int, reporter: Reporter) -> EpochTrainer:
+    """The single-process trainer: XLA-compiled steps, STEPS_PER_CALL at a time."""
+    batch = config.batch_size
+    steps = -(-count // batch)
+    padded = steps * batch
     # The epoch's shuffled images live in variables, stored as uint8 (4x less to copy),
     # so each compiled call gets only (first step, step count) and never recompiles.
     images_var = tf.Variable(np.zeros((steps, batch, 28, 28), np.uint8), trainable=False)
@@ -211,69 +291,105 @@ def run(
         _, loss_sum, correct = tf.while_loop(lambda i, *_: i < count, body, (tf.constant(0), zero, zero))
         return loss_sum, correct
 
-    @tf.function
-    def predict_logits(x: Any) -> Any:
-        return model(x, training=False)
+    def train_epoch(images: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
+        padded_images = np.zeros((padded, 28, 28), np.uint8)
+        padded_labels = np.zeros(padded, np.int32)
+        weights = np.zeros(padded, np.float32)
+        padded_images[:count], padded_labels[:count], weights[:count] = images, labels, 1.0
+        images_var.assign(padded_images.reshape(steps, batch, 28, 28))
+        labels_var.assign(padded_labels.reshape(steps, batch))
+        weights_var.assign(weights.reshape(steps, batch))
+        loss_sum = correct = 0.0
+        for first in range(0, steps, STEPS_PER_CALL):
+            done = min(steps, first + STEPS_PER_CALL)
+            call_loss, call_correct = run_steps(tf.constant(first), tf.constant(done - first))
+            loss_sum += float(call_loss)
+            correct += float(call_correct)
+            seen = min(done * batch, count)
+            reporter.progress(done, loss_sum / seen, correct / seen)
+        return loss_sum, correct
 
-    validation_x = validation.images.astype(np.float32) / 255.0
-    summaries = tf.summary.create_file_writer(str(tensorboard)) if tensorboard is not None else None
-    for epoch in range(checkpoint.epochs_done + 1, config.epochs + 1):
-        try:
-            started = time.perf_counter()
-            order = epoch_order(config, epoch, count)
-            images = np.zeros((padded, 28, 28), np.uint8)
-            labels = np.zeros(padded, np.int32)
-            weights = np.zeros(padded, np.float32)
-            images[:count], labels[:count], weights[:count] = train_split.images[order], train_split.labels[order], 1.0
-            if config.shift:
-                images[:count] = shifted(images[:count], config.shift, np.random.default_rng([config.seed, epoch, 1]))
-            images_var.assign(images.reshape(steps, batch, 28, 28))
-            labels_var.assign(labels.reshape(steps, batch))
-            weights_var.assign(weights.reshape(steps, batch))
-            reporter.epoch_started(epoch, config.epochs, steps)
-            loss_sum = correct = 0.0
-            for first in range(0, steps, STEPS_PER_CALL):
-                done = min(steps, first + STEPS_PER_CALL)
-                call_loss, call_correct = run_steps(tf.constant(first), tf.constant(done - first))
-                loss_sum += float(call_loss)
-                correct += float(call_correct)
-                seen = min(done * batch, count)
-                reporter.progress(done, loss_sum / seen, correct / seen)
-            if not np.isfinite(loss_sum):
-                raise RnnMnistError(f"training diverged at epoch {epoch} (loss is {loss_sum}); try a lower --learning-rate", 1)
-            validation_logits = np.asarray(predict_logits(validation_x))
-            probabilities = softmax(validation_logits)
-            record = {
-                "epoch": epoch,
-                "seconds": round(time.perf_counter() - started, 3),
-                "loss": loss_sum / count,
-                "accuracy": correct / count,
-                "val_loss": float(-np.mean(np.log(probabilities[np.arange(len(validation.labels)), validation.labels] + 1e-12))),
-                "val_accuracy": float(np.mean(validation_logits.argmax(1) == validation.labels)),
-            }
-            current = network.get_weights(model)
-            best = checkpoint.best_record
-            improved = best is None or record["val_accuracy"] > best["val_accuracy"]
-            checkpoint.history.append(record)
-            checkpoint.epochs_done = epoch
-            if improved:
-                checkpoint.best, checkpoint.best_epoch = current, epoch
-            checkpoint.last = current
-            checkpoint.optimizer = [np.array(v.numpy()) for v in training_state]
-            ckpt.save(Path(path), checkpoint)
-            if summaries is not None:
-                with summaries.as_default(step=epoch):
-                    for key in ("loss", "accuracy", "val_loss", "val_accuracy", "seconds"):
-                        tf.summary.scalar(key, record[key])
-                summaries.flush()
-            if on_saved is not None:
-                on_saved(checkpoint)
-            reporter.epoch_finished(record, improved)
-        except KeyboardInterrupt:
-            saved = checkpoint.epochs_done
-            where = f"epochs 1-{saved} are saved in {path}" if saved else "no epoch had completed, nothing was saved"
-            raise Interrupted(
-                f"interrupted during epoch {epoch}; {where}"
-                + (f"; continue with: rnn-mnist train --resume --model {path}" if saved else "")
-            ) from None
-    return checkpoint
+    return train_epoch
+
+
+def _distributed_epochs(tf: Any, distribution: Any, model: Any, optimizer: Any, config: Config, reporter: Reporter) -> EpochTrainer:
+    """The tf.distribute trainer: every replica (device, or process with multiworker) takes
+    its share of each batch; gradients are all-reduced so all replicas stay identical.
+
+    A custom loop, because Keras 3's `fit` does not support MultiWorkerMirroredStrategy
+    (keras-team/keras#20585). Each epoch drops its last partial batch, so that every
+    replica runs the same number of steps.
+    """
+    batch = config.batch_size
+    replicas = distribution.num_replicas_in_sync
+    if batch % replicas:
+        raise BadInput(f"--batch-size {batch} does not split evenly across {replicas} replicas")
+
+    @tf.function
+    def step(iterator: Any) -> Any:
+        def replica_step(x: Any, y: Any) -> Any:
+            with tf.GradientTape() as tape:
+                logits = model(x, training=True)
+                losses = tf.nn.sparse_softmax_cross_entropy_with_logits(y, logits)
+                loss = tf.nn.compute_average_loss(losses, global_batch_size=batch)
+            gradients = tape.gradient(loss, model.trainable_variables)
+            optimizer.apply_gradients(zip(gradients, model.trainable_variables))
+            hits = tf.cast(tf.equal(tf.argmax(logits, 1, output_type=tf.int32), y), tf.float32)
+            return tf.reduce_sum(losses), tf.reduce_sum(hits)
+
+        x, y = next(iterator)
+        loss_sum, hits = distribution.run(replica_step, args=(x, y))
+        total = tf.distribute.ReduceOp.SUM
+        return distribution.reduce(total, loss_sum, axis=None), distribution.reduce(total, hits, axis=None)
+
+    def train_epoch(images: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
+        steps = len(labels) // batch
+        if steps == 0:
+            raise BadInput(f"fewer training images ({len(labels)}) than one batch ({batch})")
+        used = steps * batch
+
+        def pipeline(context: Any) -> Any:
+            share = slice(context.input_pipeline_id, used, context.num_input_pipelines)
+            data = tf.data.Dataset.from_tensor_slices((images[share].astype(np.float32) / 255.0, labels[share].astype(np.int32)))
+            return data.batch(context.get_per_replica_batch_size(batch), drop_remainder=True)
+
+        iterator = iter(distribution.distribute_datasets_from_function(pipeline))
+        loss_sum = correct = 0.0
+        for done in range(1, steps + 1):
+            step_loss, step_correct = step(iterator)
+            loss_sum += float(step_loss)
+            correct += float(step_correct)
+            reporter.progress(done, loss_sum / (done * batch), correct / (done * batch))
+        scale = len(labels) / used  # the record divides by all images; these sums cover `used`
+        return loss_sum * scale, correct * scale
+
+    return train_epoch
+
+
+STRATEGIES = ("mirrored", "multiworker")
+
+
+def is_chief(strategy: str | None) -> bool:
+    """Whether this process writes checkpoints: always, except a non-chief multiworker task.
+
+    Read from TF_CONFIG without TensorFlow, so the command line can decide before training.
+    """
+    if strategy is not None and strategy not in STRATEGIES:
+        raise BadInput(f"unknown strategy {strategy!r} (choose from {', '.join(STRATEGIES)})")
+    if strategy != "multiworker":
+        return True
+    if "TF_CONFIG" not in os.environ:
+        raise BadInput("--strategy multiworker needs TF_CONFIG describing the cluster (see the README)")
+    try:
+        task = json.loads(os.environ.get("TF_CONFIG", "{}")).get("task", {})
+    except ValueError:
+        raise BadInput("TF_CONFIG is not valid JSON") from None
+    return task.get("type") == "chief" or (task.get("type", "worker") == "worker" and int(task.get("index", 0)) == 0)
+
+
+def _distribution(tf: Any, strategy: str | None) -> Any:
+    if strategy is None:
+        return None
+    if strategy == "mirrored":
+        return tf.distribute.MirroredStrategy()
+    return tf.distribute.MultiWorkerMirroredStrategy()
