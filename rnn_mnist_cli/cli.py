@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any, Optional
@@ -170,6 +171,8 @@ def train(
             run_dir = path.parent  # resuming a run folder: keep its files current
         on_saved = (lambda checkpoint: runs.write_run_files(run_dir, checkpoint)) if run_dir else None
         logs = (run_dir / "tensorboard" if run_dir else path.with_name(f"{path.stem}-tensorboard")) if tensorboard else None
+        # A preempted VM or `kill` sends SIGTERM: stop as cleanly as on Ctrl-C.
+        signal.signal(signal.SIGTERM, _interrupt)
         try:
             with _TrainingProgress(f"{'Resuming' if resume else 'Training'} → {path}") as reporter:
                 checkpoint = run_training(job, path, reporter=reporter, on_saved=on_saved, tensorboard=logs, strategy=strategy)
@@ -215,6 +218,10 @@ def train(
         f"validation accuracy {best.get('val_accuracy', 0):.2%}). Next: rnn-mnist eval",
         soft_wrap=True,
     )
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
 
 
 class _TrainingProgress:

@@ -183,11 +183,12 @@ def medium_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_dataset(tmp_path_factory.mktemp("medium") / "data", 8000, 100)
 
 
-def test_ctrl_c_saves_the_last_epoch_and_says_how_to_resume(tmp_path: Path, medium_data: Path) -> None:
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_ctrl_c_saves_the_last_epoch_and_says_how_to_resume(signum: int, tmp_path: Path, medium_data: Path) -> None:
     path = tmp_path / "m.npz"
     process = _start_training(path, medium_data, epochs=50)
     _wait_for(path, process)
-    process.send_signal(signal.SIGINT)
+    process.send_signal(signum)
     stdout, stderr = process.communicate(timeout=60)
     assert process.returncode == 130, stderr
     assert "Traceback" not in stderr
