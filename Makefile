@@ -17,7 +17,7 @@ install: $(BIN)/python
 demo: install
 	$(BIN)/rnn-mnist train
 	$(BIN)/rnn-mnist eval
-	$(BIN)/rnn-mnist predict examples/digit-7.png examples/drawn-3.png
+	$(BIN)/rnn-mnist predict examples/digit-7.png examples/drawn-3.png examples/hand-4.jpg
 
 test: install
 	$(BIN)/python -m pytest
