@@ -44,10 +44,6 @@ class Checkpoint:
     optimizer: list[np.ndarray] = field(default_factory=list)  # optimiser state to resume from
 
     @property
-    def finished(self) -> bool:
-        return self.epochs_done >= self.config.epochs
-
-    @property
     def best_record(self) -> dict[str, Any] | None:
         return self.history[self.best_epoch - 1] if self.best_epoch else None
 

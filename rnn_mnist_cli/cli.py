@@ -167,8 +167,8 @@ def train(
         elif model is None and not resume:
             run_dir = runs.new_run()
             path = run_dir / runs.MODEL_FILE
-        elif path.parent.name.isdigit() and path.name == runs.MODEL_FILE:
-            run_dir = path.parent  # resuming a run folder: keep its files current
+        else:
+            run_dir = runs.run_folder(path)  # resuming a run folder: keep its files current
         on_saved = (lambda checkpoint: runs.write_run_files(run_dir, checkpoint)) if run_dir else None
         logs = (run_dir / "tensorboard" if run_dir else path.with_name(f"{path.stem}-tensorboard")) if tensorboard else None
         # A preempted VM or `kill` sends SIGTERM: stop as cleanly as on Ctrl-C.
@@ -197,7 +197,10 @@ def train(
             "history": checkpoint.history,
             "config": checkpoint.config.to_dict(),
         }
-        out.print_json(json.dumps(summary)) if out.is_terminal else print(json.dumps(summary))
+        if out.is_terminal:
+            out.print_json(json.dumps(summary))
+        else:
+            print(json.dumps(summary))
         return
     table = Table(title="Training summary", title_justify="left")
     for column in ("epoch", "loss", "accuracy", "val loss", "val accuracy", "time"):
@@ -435,7 +438,7 @@ def predict(
     if inputs:
         probabilities = infer.softmax(infer.logits(checkpoint.config, checkpoint.best, np.stack([x for _, x in inputs])))
         results = [(name, x, p) for (name, x), p in zip(inputs, probabilities)]
-    for argument, message in failures:
+    for _, message in failures:
         _error_line(message)
     if json_output:
         for name, _, p in results:

@@ -15,8 +15,10 @@ import numpy as np
 from .config import Config
 from .errors import RuntimeFailure
 
-# Bounds memory for large batches: 4,096 images x 150 units x 4 bytes is 2.4 MB a state.
-CHUNK = 4096
+# Images per pass: keeps each step's working set in cache and bounds memory. Measured on
+# the 10,000 test digits: 1,024 takes 0.11 s (original model) and 2.0 s (accurate preset),
+# against 0.15 s and 2.4 s with 4,096, and 3.7 s for the accurate preset in one pass.
+CHUNK = 1024
 GATES = {"rnn": 1, "gru": 3, "lstm": 4}  # how many units-wide blocks each cell's kernels hold
 
 
@@ -64,7 +66,9 @@ def logits(config: Config, weights: dict[str, np.ndarray], images: np.ndarray) -
     w = {name: np.asarray(value, dtype=np.float32) for name, value in weights.items()}
     run = CELLS[config.cell]
     for start in range(0, len(images), CHUNK):
-        sequence = images[start : start + CHUNK]
+        # Time-major (steps, n, features): each timestep's slice is contiguous in memory,
+        # which makes the per-step arithmetic several times faster than strided slices.
+        sequence = np.ascontiguousarray(images[start : start + CHUNK].transpose(1, 0, 2))
         for layer in range(config.layers):
             outputs = []
             for direction in _directions(config):
@@ -72,16 +76,16 @@ def logits(config: Config, weights: dict[str, np.ndarray], images: np.ndarray) -
                 params = (w[prefix + "kernel"], w[prefix + "recurrent_kernel"], w[prefix + "bias"])
                 if direction == "backward/":
                     # Keras reads the reversed sequence and flips the outputs back into time order.
-                    outputs.append(run(sequence[:, ::-1], *params)[:, ::-1])
+                    outputs.append(run(sequence[::-1], *params)[::-1])
                 else:
                     outputs.append(run(sequence, *params))
             sequence = np.concatenate(outputs, axis=-1) if len(outputs) > 1 else outputs[0]
         # The final state: forward's at the last row; backward's (flipped back) at the first.
         if config.bidirectional:
             half = config.units
-            final = np.concatenate([sequence[:, -1, :half], sequence[:, 0, half:]], axis=-1)
+            final = np.concatenate([sequence[-1, :, :half], sequence[0, :, half:]], axis=-1)
         else:
-            final = sequence[:, -1]
+            final = sequence[-1]
         out[start : start + CHUNK] = final @ w["dense/kernel"] + w["dense/bias"]
     return out
 
@@ -90,53 +94,54 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 0.5 * (np.tanh(0.5 * x) + 1.0)  # exact, and no overflow warnings for large |x|
 
 
+def _project(sequence: np.ndarray, kernel: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    """The input projection of every timestep in one big product: (steps, n, gates*units)."""
+    steps, n, _ = sequence.shape
+    return (np.ascontiguousarray(sequence).reshape(steps * n, -1) @ kernel).reshape(steps, n, -1) + bias
+
+
 def _simple_rnn(sequence: np.ndarray, kernel: np.ndarray, recurrent: np.ndarray, bias: np.ndarray) -> np.ndarray:
-    """h_t = tanh(x_t W + h_{t-1} U + b), h_0 = 0; returns every h_t, (n, steps, units)."""
-    n, steps, _ = sequence.shape
-    # One big product for the input projection of all timesteps, then the recurrence.
-    projected = (sequence.reshape(n * steps, -1) @ kernel).reshape(n, steps, -1) + bias
+    """h_t = tanh(x_t W + h_{t-1} U + b), h_0 = 0; time-major in and out, (steps, n, units)."""
+    projected = _project(sequence, kernel, bias)
     states = np.empty_like(projected)
-    h = np.tanh(projected[:, 0])
-    states[:, 0] = h
-    for t in range(1, steps):
-        h = np.tanh(projected[:, t] + h @ recurrent)
-        states[:, t] = h
+    h = np.tanh(projected[0])
+    states[0] = h
+    for t in range(1, len(projected)):
+        h = np.tanh(projected[t] + h @ recurrent)
+        states[t] = h
     return states
 
 
 def _gru(sequence: np.ndarray, kernel: np.ndarray, recurrent: np.ndarray, bias: np.ndarray) -> np.ndarray:
     """Keras's GRU (reset_after=True): gates z, r, candidate h, in that order."""
-    n, steps, _ = sequence.shape
     units = recurrent.shape[0]
-    projected = (sequence.reshape(n * steps, -1) @ kernel).reshape(n, steps, -1) + bias[0]
-    states = np.empty((n, steps, units), np.float32)
-    h = np.zeros((n, units), np.float32)
-    for t in range(steps):
+    projected = _project(sequence, kernel, bias[0])
+    states = np.empty((len(projected), projected.shape[1], units), np.float32)
+    h = np.zeros((projected.shape[1], units), np.float32)
+    for t, x_t in enumerate(projected):
         inner = h @ recurrent + bias[1]
-        x_t = projected[:, t]
-        z = _sigmoid(x_t[:, :units] + inner[:, :units])
-        r = _sigmoid(x_t[:, units : 2 * units] + inner[:, units : 2 * units])
+        gates = _sigmoid(x_t[:, : 2 * units] + inner[:, : 2 * units])  # z and r together
+        z, r = gates[:, :units], gates[:, units:]
         candidate = np.tanh(x_t[:, 2 * units :] + r * inner[:, 2 * units :])
         h = z * h + (1.0 - z) * candidate
-        states[:, t] = h
+        states[t] = h
     return states
 
 
 def _lstm(sequence: np.ndarray, kernel: np.ndarray, recurrent: np.ndarray, bias: np.ndarray) -> np.ndarray:
     """Keras's LSTM: gates i, f, c, o, in that order."""
-    n, steps, _ = sequence.shape
     units = recurrent.shape[0]
-    projected = (sequence.reshape(n * steps, -1) @ kernel).reshape(n, steps, -1) + bias
-    states = np.empty((n, steps, units), np.float32)
-    h = np.zeros((n, units), np.float32)
-    c = np.zeros((n, units), np.float32)
-    for t in range(steps):
-        z = projected[:, t] + h @ recurrent
+    projected = _project(sequence, kernel, bias)
+    states = np.empty((len(projected), projected.shape[1], units), np.float32)
+    h = np.zeros((projected.shape[1], units), np.float32)
+    c = np.zeros((projected.shape[1], units), np.float32)
+    for t, x_t in enumerate(projected):
+        z = x_t + h @ recurrent
         i = _sigmoid(z[:, :units])
         f = _sigmoid(z[:, units : 2 * units])
         c = f * c + i * np.tanh(z[:, 2 * units : 3 * units])
         h = _sigmoid(z[:, 3 * units :]) * np.tanh(c)
-        states[:, t] = h
+        states[t] = h
     return states
 
 

@@ -71,11 +71,6 @@ def run_folder(model: Path) -> Path | None:
     return model.parent if model.name == MODEL_FILE and model.parent.name.isdigit() else None
 
 
-def outputs_beside(model: Path) -> Path:
-    """Where eval's pictures go: the run folder, or beside a user-named checkpoint."""
-    return run_folder(model) or Path(model).parent
-
-
 def output_name(model: Path, name: str) -> Path:
     """`runs/003/confusion_matrix.png`, or `mine-confusion_matrix.png` beside `mine.npz`."""
     model = Path(model)
