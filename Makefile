@@ -1,5 +1,5 @@
 # Two commands do all the set-up on a fresh machine with Python 3.11:
-#   make demo   venv, install, train (10 epochs), eval, predict an example
+#   make demo   venv, install, train (10 epochs), eval, predict three examples
 #   make test   venv, install with test extras, run the test suite
 PYTHON ?= python3
 VENV ?= .venv
