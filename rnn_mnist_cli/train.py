@@ -20,7 +20,7 @@ import numpy as np
 from . import checkpoint as ckpt
 from .config import Config, from_options
 from .data import Split, bundled_data_dir, class_names, load_split, train_validation
-from .errors import EXIT_INTERRUPTED, BadInput, RnnMnistError
+from .errors import EXIT_INTERRUPTED, BadInput, RnnMnistError, RuntimeFailure
 from .infer import softmax
 
 # Steps run inside one compiled call: enough to hide Python's per-call overhead,
@@ -190,7 +190,7 @@ def run(
     if previous is not None:
         network.set_weights(model, previous.last)
         if len(previous.optimizer) != len(training_state):
-            raise BadInput(f"{path}: checkpoint's optimiser state does not fit this model")
+            raise RuntimeFailure(f"{path}: checkpoint's optimiser state does not fit this model")
         for variable, value in zip(training_state, previous.optimizer):
             variable.assign(value)
         checkpoint = replace(previous, config=config, last={}, optimizer=[])
