@@ -40,7 +40,8 @@ def new_run() -> Path:
         base.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise RuntimeFailure(f"{base}: cannot create the runs folder ({error.strerror or error})") from None
-    number = (_numbered(base)[-1][0] if _numbered(base) else 0) + 1
+    existing = _numbered(base)
+    number = (existing[-1][0] if existing else 0) + 1
     while True:
         candidate = base / f"{number:03d}"
         try:
@@ -115,8 +116,7 @@ def summaries() -> list[dict[str, Any]]:
 
 def write_run_files(run: Path, checkpoint: Checkpoint) -> None:
     """The human-readable side of a run: its configuration and per-epoch metrics."""
-    config = json.dumps(checkpoint.config.to_dict(), indent=2) + "\n"
-    write_atomically(run / "config.json", lambda handle: handle.write(config.encode()))
+    write_json(run / "config.json", checkpoint.config.to_dict())
     table = io.StringIO()
     writer = csv.DictWriter(table, fieldnames=METRIC_COLUMNS, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()

@@ -21,7 +21,7 @@ from . import checkpoint as ckpt
 from .config import Config, from_options
 from .data import Split, bundled_data_dir, class_names, load_split, train_validation
 from .errors import EXIT_INTERRUPTED, BadInput, RnnMnistError, RuntimeFailure
-from .infer import softmax
+from .infer import check_weights, softmax
 
 # Steps run inside one compiled call: enough to hide Python's per-call overhead,
 # few enough that the progress bar still moves several times a second.
@@ -71,8 +71,6 @@ def plan(path: Path, options: dict[str, Any], resume: bool) -> tuple[Config, ckp
             options["class_names"] = class_names(Path(options["data_dir"]))
         return from_options(options), None
     previous = ckpt.load(path, training_state=True)
-    from .infer import check_weights
-
     check_weights(previous.config, previous.last, f"{path} (last epoch's weights)")
     config = replace(previous.config, **options)
     config.validate()
